@@ -1,0 +1,18 @@
+"""The `optbench` command line: one module per command, gathered into one click group."""
+
+from __future__ import annotations
+
+import click
+
+from optbench.cli.list_cmd import list_command
+from optbench.cli.run_cmd import run_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="optbench")
+def main() -> None:
+    """Benchmark optimizers on test landscapes and networks; results are tidy tables."""
+
+
+main.add_command(list_command)
+main.add_command(run_command)

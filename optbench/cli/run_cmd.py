@@ -1,0 +1,110 @@
+"""`optbench run`: a study from a file, a built-in name or flags; prints a summary table."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import click
+
+from optbench import registry, rollup
+from optbench.cli.common import echo_table, usage_errors
+from optbench.errors import OptbenchError
+from optbench.execute import run_study
+from optbench.spec import BUDGET_FIELDS
+from optbench.study import OptimizerEntry, Study, load_study
+from optbench.textform import parse_assignment, parse_point
+
+STUDY_FIELDS = ("seed", "seeds", "starts", "target")
+
+
+def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
+    """Route each `--set name=value` to a run field, a runner option or the hyperparameters."""
+    runner = registry.runner(study.runner)
+    budget, options, changes, hp = dict(study.budget), dict(study.options), {}, {}
+    for name, value in assignments:
+        if name in BUDGET_FIELDS:
+            budget[name] = value
+        elif name in runner.options:
+            options[name] = value
+        elif name in STUDY_FIELDS:
+            changes[name] = value
+        else:
+            hp[name] = value
+    if "seed" in changes or "seeds" in changes:
+        seeds = changes.pop("seeds", changes.pop("seed", 0))
+        changes["seeds"] = tuple(seeds) if isinstance(seeds, list) else (seeds,)
+    optimizers = tuple(
+        dataclasses.replace(entry, hyperparameters=dict(entry.hyperparameters) | hp)
+        for entry in study.optimizers
+    )
+    return dataclasses.replace(study, budget=budget, options=options, optimizers=optimizers, **changes)
+
+
+def build_study(
+    study_arg: str | None,
+    runner: str | None,
+    problems: tuple[str, ...],
+    optimizers: tuple[str, ...],
+    sets: tuple[str, ...],
+    x0: str | None,
+    starts: int | None,
+    seed: int | None,
+    steps: int | None,
+) -> Study:
+    """The study that the command line describes: a base study overridden by the flags."""
+    study = load_study(study_arg or "default")
+    if runner is not None and registry.runner(runner).name != study.runner:
+        default_problems = tuple(getattr(registry.runner(runner), "default_problems", ()))
+        study = Study(name=f"adhoc-{runner}", runner=registry.runner(runner).name, problems=default_problems)
+    if problems:
+        study = dataclasses.replace(study, problems=problems)
+    if optimizers:
+        study = dataclasses.replace(study, optimizers=tuple(OptimizerEntry.parse(o) for o in optimizers))
+    if (problems or optimizers) and study_arg is None:
+        study = dataclasses.replace(study, name=f"adhoc-{study.runner}")
+    assignments = [parse_assignment(text) for text in sets]
+    if x0 is not None:
+        assignments += [("x0", list(parse_point(x0))), ("starts", 1)]
+    if starts is not None:
+        assignments.append(("starts", starts))
+    if seed is not None:
+        assignments.append(("seed", seed))
+    if steps is not None:
+        assignments.append(("steps", steps))
+    return apply_sets(study, assignments)
+
+
+@click.command("run")
+@click.argument("study_arg", metavar="[STUDY]", required=False)
+@click.option("-r", "--runner", help="Runner plugin (default: landscape, or the study's).")
+@click.option("-l", "--landscape", "--problem", "problems", multiple=True,
+              help="Landscape (or problem) name, NAME:dim=10,instance=1, or suite:NAME. Repeatable.")
+@click.option("-o", "--optimizer", "optimizers", multiple=True,
+              help='Optimizer, optionally with hyperparameters: "sgd:lr=0.1,momentum=0.8". Repeatable.')
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="A hyperparameter (for every optimizer) or a run field (steps, target, dim, ...).")
+@click.option("--x0", help="Start point, comma-separated (implies --starts 1), e.g. 4,4.")
+@click.option("--starts", type=click.IntRange(min=1), help="Seeded uniform starts per run.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the starts and of training.")
+@click.option("--steps", type=click.IntRange(min=1), help="Step budget per run.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Results folder (default: results/STUDY-NAME).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@usage_errors
+def run_command(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, quiet) -> None:  # fmt: skip
+    """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
+    study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
+    out = out or Path("results") / study.name
+    outcome = run_study(study, out, quiet=quiet)
+    runs = outcome.results.runs
+    if runs.empty:
+        raise OptbenchError(f"study {study.name!r} produced no rows")
+    click.echo(f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
+               f"{outcome.wall_s:.1f} s")  # fmt: skip
+    echo_table(rollup.summary(runs))
+    if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:
+        click.echo("\nranking across problems:")
+        echo_table(rollup.ranking(runs))
+    click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")

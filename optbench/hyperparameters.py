@@ -1,0 +1,36 @@
+"""Hyperparameters: aliases, defaults and validation against an optimizer plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from optbench.contracts import OptimizerPlugin
+from optbench.errors import OptbenchError
+
+ALIASES = {"lr": "learning_rate"}
+
+
+def canonical_name(plugin: OptimizerPlugin, name: str) -> str:
+    """The plugin's own spelling of a hyperparameter name (`lr` → `learning_rate`)."""
+    name = name.replace("-", "_")
+    if name in plugin.defaults:
+        return name
+    alias = ALIASES.get(name)
+    return alias if alias in plugin.defaults else name
+
+
+def resolve(plugin: OptimizerPlugin, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The plugin's defaults overlaid with `given`; an unknown name is an error listing the valid."""
+    chosen = {}
+    for name, value in given.items():
+        canonical = canonical_name(plugin, name)
+        if canonical not in plugin.defaults:
+            valid = ", ".join(sorted(plugin.defaults)) or "(none)"
+            raise OptbenchError(
+                f"unknown hyperparameter {name!r} for optimizer {plugin.name!r}; valid: {valid}"
+            )
+        chosen[canonical] = value
+    merged = {k: v for k, v in plugin.defaults.items() if v is not None} | chosen
+    validate = getattr(plugin, "validate", None)
+    return dict(validate(merged)) if validate is not None else merged

@@ -1,0 +1,126 @@
+"""RunSpec: one run of one optimizer on one problem from one start with one seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from optbench.errors import OptbenchError
+
+SPEC_VERSION = 1
+BUDGET_FIELDS = ("steps", "evaluations", "epochs", "seconds")
+
+Frozen = tuple[tuple[str, Any], ...]
+
+
+def freeze(mapping: Mapping[str, Any] | Frozen | None) -> Frozen:
+    """A mapping as sorted (key, value) pairs with lists turned into tuples, so it hashes."""
+    items = dict(mapping or {}).items()
+    return tuple(sorted((str(k), _freeze_value(v)) for k, v in items))
+
+
+def _freeze_value(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze_value(v) for v in value)
+    if isinstance(value, Mapping):
+        return freeze(value)
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines a run; its stable hash is the run's key in the results store."""
+
+    runner: str
+    problem: str
+    optimizer: str
+    hyperparameters: Frozen = ()
+    seed: int = 0
+    start: int = 0
+    budget: Frozen = ()
+    target: float | None = None
+    options: Frozen = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hyperparameters", freeze(self.hyperparameters))
+        object.__setattr__(self, "budget", freeze(self.budget))
+        object.__setattr__(self, "options", freeze(self.options))
+        unknown = set(self.budgets) - set(BUDGET_FIELDS)
+        if unknown:
+            raise OptbenchError(
+                f"unknown budget field(s) {sorted(unknown)}; allowed: {', '.join(BUDGET_FIELDS)}"
+            )
+        for name in ("seed", "start"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise OptbenchError(f"{name} must be a non-negative integer, got {value!r}")
+
+    @property
+    def hp(self) -> dict[str, Any]:
+        return dict(self.hyperparameters)
+
+    @property
+    def budgets(self) -> dict[str, Any]:
+        return dict(self.budget)
+
+    @property
+    def opts(self) -> dict[str, Any]:
+        return dict(self.options)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, the input of the run key."""
+        return {
+            "spec_version": SPEC_VERSION,
+            "runner": self.runner,
+            "problem": self.problem,
+            "optimizer": self.optimizer,
+            "hyperparameters": {k: _jsonable(v) for k, v in self.hyperparameters},
+            "seed": self.seed,
+            "start": self.start,
+            "budget": {k: _jsonable(v) for k, v in self.budget},
+            "target": _jsonable(self.target),
+            "options": {k: _jsonable(v) for k, v in self.options},
+        }
+
+    @property
+    def key(self) -> str:
+        """A stable 16-hex-digit hash: equal specs share it across processes and machines."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def columns(self) -> dict[str, Any]:
+        """The spec as flat row columns: `hp.<name>`, `budget.<name>`, `option.<name>`."""
+        row: dict[str, Any] = {
+            "run_key": self.key,
+            "runner": self.runner,
+            "problem": self.problem,
+            "optimizer": self.optimizer,
+            "seed": self.seed,
+            "start": self.start,
+            "target": self.target,
+        }
+        row.update({f"hp.{k}": _cell(v) for k, v in self.hyperparameters})
+        row.update({f"budget.{k}": _cell(v) for k, v in self.budget})
+        row.update({f"option.{k}": _cell(v) for k, v in self.options})
+        return row
+
+
+def _cell(value: Any) -> Any:
+    """Scalars stay as they are; sequences become JSON text, never list-valued cells."""
+    if isinstance(value, tuple):
+        return json.dumps(_jsonable(value))
+    return value

@@ -1,0 +1,1 @@
+"""Optimizer plugins: scipy.optimize methods, optax transformations and Keras optimizers."""
