@@ -53,4 +53,6 @@ def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) ->
         runs=loaded.runs[loaded.runs["run_key"].isin(keys)].reset_index(drop=True),
         curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),
     )
-    return StudyOutcome(results, Path(out), len(todo), len(specs) - len(todo), time.perf_counter() - t0)
+    return StudyOutcome(
+        results, Path(out), len(todo), len(specs) - len(todo), time.perf_counter() - t0
+    )

@@ -21,7 +21,7 @@ def canonical_name(plugin: OptimizerPlugin, name: str) -> str:
 
 
 def resolve(plugin: OptimizerPlugin, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The plugin's defaults overlaid with `given`; an unknown name is an error listing the valid."""
+    """Defaults overlaid with `given`; an unknown name is an error listing the valid ones."""
     chosen = {}
     for name, value in given.items():
         canonical = canonical_name(plugin, name)

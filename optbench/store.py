@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -39,7 +40,7 @@ class Results:
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns that mix Python types become text, which Parquet can hold."""
     out = frame.copy()
-    for column in out.columns[out.dtypes == object]:
+    for column in out.columns[out.dtypes.map(lambda d: d is np.dtype(object))]:
         kinds = {type(v) for v in out[column] if v is not None and v == v}
         if len(kinds) > 1:
             out[column] = out[column].map(lambda v: v if v is None or v != v else str(v))
@@ -49,8 +50,12 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".tmp")
-    _parquet_safe(frame).to_parquet(partial, index=False)
-    os.replace(partial, path)
+    try:
+        _parquet_safe(frame).to_parquet(partial, index=False)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _parts(folder: Path) -> list[Path]:
@@ -85,7 +90,9 @@ class ResultsStore:
         """Every stored row and curve point, as two DataFrames."""
         run_parts = _parts(self.path / RUNS)
         if not run_parts:
-            raise OptbenchError(f"no results under {self.path}: expected {self.path / RUNS}/*.parquet")
+            raise OptbenchError(
+                f"no results under {self.path}: expected {self.path / RUNS}/*.parquet"
+            )
         runs = pd.concat([pd.read_parquet(p) for p in run_parts], ignore_index=True)
         curve_parts = _parts(self.path / CURVES)
         if curve_parts:

@@ -18,9 +18,16 @@ from optbench.textform import parse_optimizer
 
 RUN_FIELDS = ("seed", "seeds", "starts", "target")
 STUDY_KEYS = {
-    "name", "description", "runner", "problems", "landscapes", "optimizers",
-    "options", *RUN_FIELDS, *BUDGET_FIELDS,
-}  # fmt: skip
+    "name",
+    "description",
+    "runner",
+    "problems",
+    "landscapes",
+    "optimizers",
+    "options",
+    *RUN_FIELDS,
+    *BUDGET_FIELDS,
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,10 @@ class OptimizerEntry:
                 f"malformed optimizer entry {dict(item)!r}: keys are name, hyperparameters, grid"
             )
         name, hp = parse_optimizer(item["name"])
-        grid = {k: list(v) if isinstance(v, list | tuple) else [v] for k, v in item.get("grid", {}).items()}
+        grid = {
+            k: list(v) if isinstance(v, list | tuple) else [v]
+            for k, v in item.get("grid", {}).items()
+        }
         return cls(name, hp | dict(item.get("hyperparameters", {})), grid)
 
     def settings(self) -> list[dict[str, Any]]:

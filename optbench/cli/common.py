@@ -12,6 +12,8 @@ import pandas as pd
 
 from optbench.errors import OptbenchError, PluginLoadWarning
 
+MAX_CELL = 72
+
 
 def usage_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Report OptbenchError as a usage error (exit 2, one line, no traceback)."""
@@ -36,14 +38,31 @@ def usage_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _cell_text(value: object, float_format: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return float_format.format(value)
+    text = str(value)
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 3] + "..."
+
+
 def echo_table(frame: pd.DataFrame, float_format: str = "{:.3g}") -> None:
-    """Print a DataFrame as an aligned plain-text table."""
+    """Print a DataFrame as a plain-text table: text left-aligned, numbers right-aligned."""
     if frame.empty:
         click.echo("(no rows)")
         return
-    formatters = {
-        c: (lambda v, f=float_format: f.format(v) if pd.notna(v) else "-")
-        for c in frame.columns
-        if pd.api.types.is_float_dtype(frame[c])
-    }
-    click.echo(frame.to_string(index=False, formatters=formatters, max_colwidth=70))
+    header = [str(c) for c in frame.columns]
+    cells = [[_cell_text(v, float_format) for v in row] for row in frame.itertuples(index=False)]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    click.echo(line(header))
+    for row in cells:
+        click.echo(line(row))

@@ -26,7 +26,12 @@ def _kind_column(plugin: registry.Plugin) -> dict[str, object]:
 def plugin_table(kind: str) -> pd.DataFrame:
     """One row per registered plugin of `kind`."""
     rows = [
-        {"name": p.name, **_kind_column(p), "distribution": p.distribution, "description": p.description}
+        {
+            "name": p.name,
+            **_kind_column(p),
+            "distribution": p.distribution,
+            "description": p.description,
+        }
         for p in registry.plugins(kind).values()
     ]
     return pd.DataFrame(rows)

@@ -39,7 +39,9 @@ def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
         dataclasses.replace(entry, hyperparameters=dict(entry.hyperparameters) | hp)
         for entry in study.optimizers
     )
-    return dataclasses.replace(study, budget=budget, options=options, optimizers=optimizers, **changes)
+    return dataclasses.replace(
+        study, budget=budget, options=options, optimizers=optimizers, **changes
+    )
 
 
 def build_study(
@@ -57,11 +59,15 @@ def build_study(
     study = load_study(study_arg or "default")
     if runner is not None and registry.runner(runner).name != study.runner:
         default_problems = tuple(getattr(registry.runner(runner), "default_problems", ()))
-        study = Study(name=f"adhoc-{runner}", runner=registry.runner(runner).name, problems=default_problems)
+        study = Study(
+            name=f"adhoc-{runner}", runner=registry.runner(runner).name, problems=default_problems
+        )
     if problems:
         study = dataclasses.replace(study, problems=problems)
     if optimizers:
-        study = dataclasses.replace(study, optimizers=tuple(OptimizerEntry.parse(o) for o in optimizers))
+        study = dataclasses.replace(
+            study, optimizers=tuple(OptimizerEntry.parse(o) for o in optimizers)
+        )
     if (problems or optimizers) and study_arg is None:
         study = dataclasses.replace(study, name=f"adhoc-{study.runner}")
     assignments = [parse_assignment(text) for text in sets]
@@ -79,21 +85,42 @@ def build_study(
 @click.command("run")
 @click.argument("study_arg", metavar="[STUDY]", required=False)
 @click.option("-r", "--runner", help="Runner plugin (default: landscape, or the study's).")
-@click.option("-l", "--landscape", "--problem", "problems", multiple=True,
-              help="Landscape (or problem) name, NAME:dim=10,instance=1, or suite:NAME. Repeatable.")
-@click.option("-o", "--optimizer", "optimizers", multiple=True,
-              help='Optimizer, optionally with hyperparameters: "sgd:lr=0.1,momentum=0.8". Repeatable.')
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="A hyperparameter (for every optimizer) or a run field (steps, target, dim, ...).")
+@click.option(
+    "-l",
+    "--landscape",
+    "--problem",
+    "problems",
+    multiple=True,
+    help="Landscape (or problem) name, NAME:dim=10,instance=1, or suite:NAME. Repeatable.",
+)
+@click.option(
+    "-o",
+    "--optimizer",
+    "optimizers",
+    multiple=True,
+    help='Optimizer, optionally with hyperparameters: "sgd:lr=0.1,momentum=0.8". Repeatable.',
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A hyperparameter (for every optimizer) or a run field (steps, target, dim, ...).",
+)
 @click.option("--x0", help="Start point, comma-separated (implies --starts 1), e.g. 4,4.")
 @click.option("--starts", type=click.IntRange(min=1), help="Seeded uniform starts per run.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the starts and of training.")
 @click.option("--steps", type=click.IntRange(min=1), help="Step budget per run.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Results folder (default: results/STUDY-NAME).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results folder (default: results/STUDY-NAME).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @usage_errors
-def run_command(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, quiet) -> None:  # fmt: skip
+def run_command(
+    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, quiet
+) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
     out = out or Path("results") / study.name
@@ -101,8 +128,10 @@ def run_command(study_arg, runner, problems, optimizers, sets, x0, starts, seed,
     runs = outcome.results.runs
     if runs.empty:
         raise OptbenchError(f"study {study.name!r} produced no rows")
-    click.echo(f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
-               f"{outcome.wall_s:.1f} s")  # fmt: skip
+    click.echo(
+        f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
+        f"{outcome.wall_s:.1f} s"
+    )
     echo_table(rollup.summary(runs))
     if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:
         click.echo("\nranking across problems:")
