@@ -6,7 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jax.numpy as jnp
 import numpy as np
+from optbench.landscapes.instances import instantiate
 
 from optbench.contracts import Landscape
 from optbench.errors import OptbenchError
@@ -19,9 +21,19 @@ def check_instance(name: str, instance: Any) -> int:
     return int(instance)
 
 
+def safe_sqrt(u: Any) -> Any:
+    """`sqrt(u)` for u >= 0 whose gradient at 0 is 0 (a subgradient) instead of NaN."""
+    positive = u > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, u, 1.0)), 0.0)
+
+
 @dataclass(frozen=True)
 class FixedLandscape:
-    """A landscape defined in one dimension only, such as Beale in 2-D."""
+    """A landscape defined in one dimension only, such as Beale in 2-D.
+
+    `box_bounded` marks functions whose listed minima are global only inside the bounds
+    (outside, the function goes lower or repeats); instances then clip to the box.
+    """
 
     name: str
     fn: Callable[[Any], Any]
@@ -31,6 +43,7 @@ class FixedLandscape:
     f_min: float
     tags: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    box_bounded: bool = False
     scalable = False
 
     @property
@@ -38,14 +51,60 @@ class FixedLandscape:
         return len(self.lower)
 
     def make(self, dim: int | None = None, instance: int = 0) -> Landscape:
-        """The landscape itself (instance 0); other dimensions are an error."""
-        if dim is not None and dim != self.default_dim:
+        """Instance `instance` of the landscape; other dimensions are an error."""
+        if dim is not None and (isinstance(dim, bool) or dim != self.default_dim):
             raise OptbenchError(
                 f"{self.name} is defined in {self.default_dim}-D only; dim={dim!r} is not allowed"
             )
-        if check_instance(self.name, instance) != 0:
-            raise OptbenchError(f"{self.name}: instance {instance} is not available; use 0")
-        return Landscape(
+        instance = check_instance(self.name, instance)
+        base = Landscape(
             self.name, self.fn, np.asarray(self.lower), np.asarray(self.upper),
             np.asarray(self.minimizers), self.f_min, self.tags, self.description,
         )  # fmt: skip
+        return instantiate(base, instance, box_bounded=self.box_bounded)
+
+
+@dataclass(frozen=True)
+class ScalableLandscape:
+    """An n-dimensional landscape: a factory over `dim` with the literature's default.
+
+    `bounds`, `minimizers` and `f_min` are functions of the dimension; `tags_in`, when
+    given, gives the tags of one dimension (Rosenbrock is multimodal from 4-D on).
+    """
+
+    name: str
+    fn: Callable[[Any], Any]
+    bounds: Callable[[int], tuple[float, float]]
+    minimizers: Callable[[int], np.ndarray]
+    f_min: Callable[[int], float]
+    default_dim: int
+    tags: frozenset[str] = field(default_factory=frozenset)
+    description: str = ""
+    min_dim: int = 1
+    tags_in: Callable[[int], frozenset[str]] | None = None
+    box_bounded: bool = False
+    scalable = True
+
+    def check_dim(self, dim: Any) -> int:
+        """`dim` as an int (None → the default), or an error naming the allowed dimensions."""
+        if dim is None:
+            return self.default_dim
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < self.min_dim:
+            raise OptbenchError(
+                f"{self.name}: dim={dim!r} is not allowed; use an integer >= {self.min_dim} "
+                f"(default {self.default_dim})"
+            )
+        return int(dim)
+
+    def make(self, dim: int | None = None, instance: int = 0) -> Landscape:
+        """Instance `instance` of the landscape in `dim` dimensions."""
+        dim = self.check_dim(dim)
+        instance = check_instance(self.name, instance)
+        low, high = self.bounds(dim)
+        base = Landscape(
+            self.name, self.fn, np.full(dim, float(low)), np.full(dim, float(high)),
+            np.atleast_2d(self.minimizers(dim)), self.f_min(dim),
+            self.tags if self.tags_in is None else self.tags_in(dim),
+            self.description,
+        )  # fmt: skip
+        return instantiate(base, instance, box_bounded=self.box_bounded)

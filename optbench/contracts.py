@@ -27,6 +27,8 @@ class Landscape:
     f_min: float
     tags: frozenset[str] = frozenset()
     description: str = ""
+    noise: Callable[[Any, Any, Any], Any] | None = None
+    """`noise(value, x, key)`: the noisy value of a noisy instance (pure JAX); `fn` stays exact."""
 
     def __post_init__(self) -> None:
         lower = np.asarray(self.lower, dtype=np.float64).reshape(-1)

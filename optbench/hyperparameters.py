@@ -8,15 +8,28 @@ from typing import Any
 from optbench.contracts import OptimizerPlugin
 from optbench.errors import OptbenchError
 
-ALIASES = {"lr": "learning_rate"}
+ALIASES = {
+    "lr": "learning_rate",
+    "beta_1": "b1",
+    "b1": "beta_1",
+    "beta_2": "b2",
+    "b2": "beta_2",
+    "epsilon": "eps",
+    "eps": "epsilon",
+}
 
 
 def canonical_name(plugin: OptimizerPlugin, name: str) -> str:
-    """The plugin's own spelling of a hyperparameter name (`lr` → `learning_rate`)."""
+    """The plugin's own spelling of a hyperparameter name (`lr` → `learning_rate`).
+
+    optax and Keras spell some names differently (`b1`/`beta_1`, `eps`/`epsilon`); either
+    spelling is accepted by both, and a plugin may add its own `aliases` mapping.
+    """
     name = name.replace("-", "_")
     if name in plugin.defaults:
         return name
-    alias = ALIASES.get(name)
+    aliases = ALIASES | dict(getattr(plugin, "aliases", {}) or {})
+    alias = aliases.get(name)
     return alias if alias in plugin.defaults else name
 
 

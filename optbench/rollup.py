@@ -1,8 +1,23 @@
-"""Rollups: functions over the runs table that summarise and rank optimizers."""
+"""Rollups: functions over the runs table that summarise and rank optimizers (COCO-style).
+
+Success at a target means the run's gap fell to the target; its cost is the evaluations it
+took (`fev_to.<target>` when recorded, else `n_fev` of a converged run). The expected running
+time (ERT) of a target is the evaluations of all runs, successful ones counted up to their
+success, divided by the number of successes (infinite when none succeeded).
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+LADDER = tuple(10.0**k for k in range(1, -9, -1))
+DEFAULT_TARGET = 1e-8
+
+
+def target_label(target: float) -> str:
+    mantissa, exponent = f"{target:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def varying_hyperparameters(runs: pd.DataFrame) -> list[str]:
@@ -11,34 +26,169 @@ def varying_hyperparameters(runs: pd.DataFrame) -> list[str]:
     return [c for c in columns if (runs.groupby("optimizer")[c].nunique(dropna=True) > 1).any()]
 
 
-def summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per problem × optimizer (× swept hyperparameters): success rate, gaps, evaluations, time."""
-    keys = ["problem", "optimizer", *varying_hyperparameters(runs)]
-    frame = runs.assign(success=runs["status"].eq("converged"))
-    grouped = frame.groupby(keys, dropna=False, sort=True)
-    table = grouped.agg(
-        runs=("run_key", "size"),
-        success_rate=("success", "mean"),
-        diverged=("status", lambda s: int((s == "diverged").sum())),
-        median_gap=("f_gap", "median"),
-        best_f=("f_final", "min"),
-        median_x_dist=("x_dist", "median"),
-        median_fev=("n_fev", "median"),
-        wall_s=("wall_s", "sum"),
-    )
-    return table.reset_index()
+def label_columns(runs: pd.DataFrame) -> list[str]:
+    """What names an optimizer setting: the optimizer and its swept hyperparameters."""
+    return ["optimizer", *varying_hyperparameters(runs)]
+
+
+def labels(runs: pd.DataFrame) -> pd.Series:
+    """One text label per row: `adam learning_rate=0.01` (only hyperparameters that vary)."""
+    swept = varying_hyperparameters(runs)
+    text = runs["optimizer"].astype(str)
+    for column in swept:
+        values = runs[column]
+        name = column.removeprefix("hp.")
+        shown = values.map(lambda v, n=name: f" {n}={v:g}" if isinstance(v, float) else f" {n}={v}")
+        mask = values.notna() & values.groupby(runs["optimizer"]).transform("nunique").gt(1)
+        text = text + shown.where(mask, "")
+    return text
+
+
+def problem_labels(runs: pd.DataFrame) -> pd.Series:
+    """The problem with its dimension and instance when given: `sphere:dim=2,instance=1`."""
+    text = runs["problem"].astype(str)
+    parts = []
+    for name in ("dim", "instance"):
+        column = f"option.{name}"
+        if column in runs:
+            parts.append(runs[column].map(lambda v, n=name: "" if pd.isna(v) else f"{n}={int(v)}"))
+    if not parts:
+        return text
+    options = pd.concat(parts, axis=1).agg(lambda row: ",".join(v for v in row if v), axis=1)
+    return text + options.map(lambda v: f":{v}" if v else "")
+
+
+def evaluations_to(runs: pd.DataFrame, target: float) -> pd.Series:
+    """Evaluations until the gap fell to `target` (NaN where it never did)."""
+    column = f"fev_to.{target_label(target)}"
+    if column in runs:
+        return runs[column].astype(float)
+    reached = runs["f_gap"].astype(float) <= target
+    return runs["n_fev"].astype(float).where(reached)
+
+
+def ert(runs: pd.DataFrame, target: float) -> float:
+    """Expected running time: all evaluations spent / successes (inf when none succeeded)."""
+    hit = evaluations_to(runs, target)
+    successes = int(hit.notna().sum())
+    if successes == 0:
+        return float("inf")
+    spent = hit.where(hit.notna(), runs["n_fev"].astype(float)).sum()
+    return float(spent / successes)
+
+
+def success_rate(runs: pd.DataFrame, target: float) -> float:
+    """The fraction of runs whose gap reached `target`."""
+    return float(evaluations_to(runs, target).notna().mean()) if len(runs) else 0.0
+
+
+def _final_target(runs: pd.DataFrame) -> float:
+    targets = runs["target"].dropna().unique() if "target" in runs else []
+    return float(targets[0]) if len(targets) == 1 else DEFAULT_TARGET
+
+
+def _gap_quartiles(gaps: pd.Series) -> tuple[float, float, float]:
+    """Quartiles of the final gap; a diverged run's gap is +inf, so no NaN comes out."""
+    values = gaps.astype(float).fillna(np.inf).to_numpy()
+    q = np.quantile(values, [0.25, 0.5, 0.75], method="lower") if values.size else [np.inf] * 3
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def _one(group: pd.DataFrame, targets: tuple[float, ...], final: float) -> dict[str, float]:
+    q1, median, q3 = _gap_quartiles(group["f_gap"])
+    row = {
+        "runs": len(group),
+        "success": success_rate(group, final),
+        "ert": ert(group, final),
+        "gap_q1": q1,
+        "median_gap": median,
+        "gap_q3": q3,
+        "diverged": float(group["status"].eq("diverged").mean()),
+        "median_fev": float(group["n_fev"].median()),
+        "wall_s": float(group["wall_s"].sum()),
+    }
+    row |= {f"success.{target_label(t)}": success_rate(group, t) for t in targets}
+    row |= {f"ert.{target_label(t)}": ert(group, t) for t in targets}
+    return row
+
+
+def summary(runs: pd.DataFrame, targets: tuple[float, ...] = LADDER) -> pd.DataFrame:
+    """Per problem × optimizer (× swept hyperparameters): success, ERT, gap quartiles, time."""
+    final = _final_target(runs)
+    frame = runs.assign(label=labels(runs), problem=problem_labels(runs))
+    rows = [
+        {"problem": problem, "label": label} | _one(group, targets, final)
+        for (problem, label), group in frame.groupby(["problem", "label"], sort=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """Rank settings within each problem: higher success, then lower ERT, then lower median gap."""
+    order = ["success", "ert", "median_gap"]
+    ranked = table.sort_values(["problem", *order], ascending=[True, False, True, True])
+    position = ranked.groupby("problem").cumcount() + 1
+    ties = ranked.groupby(["problem", *order], dropna=False)
+    return ranked.assign(rank=position.groupby(ties.ngroup()).transform("mean").astype(float))
 
 
 def ranking(runs: pd.DataFrame) -> pd.DataFrame:
-    """Optimizers ranked by mean rank across problems (by success rate, then median gap)."""
-    table = summary(runs)
-    label_columns = ["optimizer", *(c for c in table.columns if c.startswith("hp."))]
-    table["label"] = table[label_columns].astype(str).agg(" ".join, axis=1)
-    table = table.sort_values(["problem", "success_rate", "median_gap"], ascending=[True, False, True])
-    table["rank"] = table.groupby("problem").cumcount() + 1
-    overall = table.groupby("label").agg(
+    """Optimizer settings ranked by mean rank across problems (ties share the mean rank)."""
+    ranked = ranks(summary(runs, targets=()))
+    overall = ranked.groupby("label").agg(
         mean_rank=("rank", "mean"),
-        success_rate=("success_rate", "mean"),
+        problems=("problem", "nunique"),
+        success=("success", "mean"),
         median_gap=("median_gap", "median"),
+        wins=("rank", lambda r: int((r == 1).sum())),
     )
     return overall.sort_values(["mean_rank", "median_gap"]).reset_index()
+
+
+def landscape_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Problems × optimizers: success rate at the final target of each optimizer's best setting."""
+    table = ranks(summary(runs, targets=()))
+    table["optimizer"] = table["label"].str.split(" ").str[0]
+    best = table.sort_values("rank").groupby(["problem", "optimizer"], sort=False).head(1)
+    return best.pivot(index="problem", columns="optimizer", values="success").sort_index()
+
+
+def performance_profile(runs: pd.DataFrame, taus: np.ndarray | None = None) -> pd.DataFrame:
+    """Dolan–Moré profile on ERT at the final target: fraction of problems within τ × the best."""
+    table = summary(runs, targets=())
+    best = table.groupby("problem")["ert"].transform("min")
+    ratio = (table["ert"] / best).where(np.isfinite(best), np.inf)
+    taus = np.logspace(0, 2, 41) if taus is None else np.asarray(taus, dtype=float)
+    n_problems = table["problem"].nunique()
+    rows = [
+        {"label": label, "tau": tau, "fraction": float((r <= tau).sum() / n_problems)}
+        for label, r in ratio.groupby(table["label"])
+        for tau in taus
+    ]
+    return pd.DataFrame(rows, columns=["label", "tau", "fraction"])
+
+
+def runtime_ecdf(
+    runs: pd.DataFrame, targets: tuple[float, ...] = LADDER, budgets: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Runtime ECDF: the fraction of (run, target) pairs solved within each evaluations / dim."""
+    frame = runs.assign(label=labels(runs))
+    dim = _dimension(frame)
+    cost = pd.concat([evaluations_to(frame, t) / dim for t in targets], axis=1).to_numpy()
+    if budgets is None:
+        top = np.nanmax(cost) if np.isfinite(cost).any() else 1.0
+        budgets = np.logspace(0, np.log10(max(top, 1.0)), 50)
+    rows = []
+    for label, index in frame.groupby("label").indices.items():
+        solved = cost[index]
+        for budget in budgets:
+            rows.append({"label": label, "evaluations_per_dim": float(budget),
+                         "fraction": float(np.mean(solved <= budget))})  # fmt: skip
+    return pd.DataFrame(rows, columns=["label", "evaluations_per_dim", "fraction"])
+
+
+def _dimension(runs: pd.DataFrame) -> pd.Series:
+    """Each run's dimension (the `dim` column; 1 when the rows do not say)."""
+    if "dim" not in runs:
+        return pd.Series(1.0, index=runs.index)
+    return runs["dim"].astype(float).fillna(1.0)

@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from optbench.errors import OptbenchError
@@ -96,7 +97,7 @@ class RunSpec:
             "options": {k: _jsonable(v) for k, v in self.options},
         }
 
-    @property
+    @cached_property
     def key(self) -> str:
         """A stable 16-hex-digit hash: equal specs share it across processes and machines."""
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)

@@ -32,29 +32,32 @@ STUDY_KEYS = {
 
 @dataclass(frozen=True)
 class OptimizerEntry:
-    """One optimizer of a study: fixed hyperparameters and an optional grid to sweep."""
+    """One optimizer of a study: fixed hyperparameters, a grid to sweep, its own runner options."""
 
     name: str
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, item: str | Mapping[str, Any]) -> OptimizerEntry:
-        """From the text form `"sgd:lr=0.1"` or a table `{name=, hyperparameters=, grid=}`."""
+        """From `"sgd:lr=0.1"` or a table `{name=, hyperparameters=, grid=, options=}`."""
         if isinstance(item, str):
             name, hp = parse_optimizer(item)
             return cls(name, hp)
-        unknown = set(item) - {"name", "hyperparameters", "grid"}
+        unknown = set(item) - {"name", "hyperparameters", "grid", "options"}
         if "name" not in item or unknown:
             raise OptbenchError(
-                f"malformed optimizer entry {dict(item)!r}: keys are name, hyperparameters, grid"
+                f"malformed optimizer entry {dict(item)!r}: keys are name, hyperparameters, "
+                "grid, options"
             )
         name, hp = parse_optimizer(item["name"])
         grid = {
             k: list(v) if isinstance(v, list | tuple) else [v]
             for k, v in item.get("grid", {}).items()
         }
-        return cls(name, hp | dict(item.get("hyperparameters", {})), grid)
+        options = dict(item.get("options", {}))
+        return cls(name, hp | dict(item.get("hyperparameters", {})), grid, options)
 
     def settings(self) -> list[dict[str, Any]]:
         """Every hyperparameter setting: the fixed values with each point of the grid."""
@@ -121,7 +124,8 @@ class Study:
             )
         if self.starts < 1:
             raise OptbenchError(f"starts must be a positive integer, got {self.starts!r}")
-        unknown = set(self.options) - set(runner.options)
+        given = set(self.options).union(*(entry.options for entry in self.optimizers))
+        unknown = given - set(runner.options)
         if unknown:
             raise OptbenchError(
                 f"unknown option(s) {sorted(unknown)} for runner {runner.name!r}; "
@@ -145,7 +149,7 @@ class Study:
                             start=start,
                             budget=self.budget,
                             target=self.target,
-                            options=dict(self.options) | problem_options,
+                            options=dict(self.options) | problem_options | dict(entry.options),
                         )
                         for seed in self.seeds
                         for start in range(self.starts)

@@ -7,11 +7,19 @@ from typing import Any
 
 from optbench.errors import OptbenchError
 
-_WORDS = {"true": True, "false": False, "none": None, "null": None}
+_WORDS = {
+    "true": True,
+    "false": False,
+    "none": None,
+    "null": None,
+    "inf": float("inf"),
+    "+inf": float("inf"),
+    "-inf": float("-inf"),
+}
 
 
 def parse_value(text: str) -> Any:
-    """`0.1` → float, `7` → int, `true` → bool, `none` → None, anything else stays a string."""
+    """`0.1` → float, `7` → int, `true` → bool, `none` → None, `[1,2]` → list, else a string."""
     stripped = text.strip()
     if stripped.lower() in _WORDS:
         return _WORDS[stripped.lower()]
@@ -69,3 +77,19 @@ def parse_point(text: str) -> tuple[float, ...]:
     if not point:
         raise OptbenchError(f"malformed point {text!r}: expected comma-separated numbers")
     return point
+
+
+def format_value(value: Any) -> str:
+    """The text form of one value, read back by `parse_value` to an equal value."""
+    if value is None or isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(format_value(v) for v in value) + "]"
+    return str(value) if isinstance(value, str) else repr(value)
+
+
+def format_optimizer(name: str, hyperparameters: dict[str, Any]) -> str:
+    """("sgd", {"lr": 0.1}) → `"sgd:lr=0.1"`: the inverse of `parse_optimizer`."""
+    if not hyperparameters:
+        return name
+    return name + ":" + ",".join(f"{k}={format_value(v)}" for k, v in hyperparameters.items())

@@ -1,251 +1,383 @@
-"""The landscape runner: optimizers on test functions from seeded starts, exact metrics."""
+"""The landscape runner: optimizers on test functions from seeded multi-starts, COCO-style metrics.
+
+optax optimizers run compiled and vectorized (`landscape_optax`), scipy methods one `minimize`
+per start over a process pool (`landscape_scipy`), Keras optimizers one start at a time through
+`optbench.runners.keras_landscape.run_keras`. Every path returns the same row shape.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
-from itertools import groupby
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pandas as pd
+from optbench.runners import landscape_optax, landscape_scipy
+from optbench.runners.landscape_common import (
+    DIVERGED,
+    FEV_TO,
+    FIXED_BUDGETS,
+    GAP_AT,
+    STEPS_TO,
+    TARGETS,
+    curve_grid,
+    escape_limit,
+    final_target,
+    is_escaped,
+    landscape_for,
+    place,
+    spec_landscape,
+    start_point,
+    step_budget,
+)
 
 from optbench import registry
-from optbench.contracts import Landscape, Objective, RunResult
+from optbench.contracts import CURVE_COLUMNS, Landscape, RunResult
 from optbench.environment import environment, jax_device
 from optbench.errors import OptbenchError
+from optbench.jax_cache import enable_compilation_cache
 from optbench.spec import RunSpec
 
 jax.config.update("jax_enable_x64", True)
+enable_compilation_cache()
 
-DEFAULT_STEPS = 1000
-DEFAULT_TARGET = 1e-8
-DIVERGENCE_FACTOR = 1e6
-CURVE_POINTS = 30
+KERAS_MODULE = "optbench.runners.keras_landscape"
 
 
-@cache
-def landscape_for(problem: str, dim: int | None, instance: int) -> Landscape:
-    """The landscape of a spec, built once per process."""
-    return registry.landscape(problem).make(dim=dim, instance=instance)
+def family_of(spec: RunSpec) -> str:
+    return registry.optimizer(spec.optimizer).family
 
 
-def spec_landscape(spec: RunSpec) -> Landscape:
+def _landscape_key(spec: RunSpec) -> tuple:
     opts = spec.opts
-    return landscape_for(spec.problem, opts.get("dim"), opts.get("instance", 0))
+    return (spec.problem, opts.get("dim"), opts.get("instance", 0))
 
 
-def start_point(landscape: Landscape, spec: RunSpec) -> np.ndarray:
-    """The explicit `x0`, or a uniform point in the bounds from (seed, start): paired across optimizers."""
-    x0 = spec.opts.get("x0")
-    if x0 is not None:
-        return landscape.check_point(x0)
-    rng = np.random.default_rng([spec.seed, spec.start])
-    return landscape.lower + rng.random(landscape.dim) * (landscape.upper - landscape.lower)
+def variant_of(spec: RunSpec) -> landscape_optax.Variant:
+    """The optax variant a spec runs: its real hyperparameters traced when the optimizer allows."""
+    return _variant(spec.optimizer, spec.hyperparameters, spec_landscape(spec).dim)
 
 
 @cache
-def objective_for(landscape: Landscape) -> Objective:
-    """numpy callables over the landscape's JAX function and its autodiff derivatives."""
-    fn = landscape.jitted
-    grad = jax.jit(jax.grad(landscape.fn))
-    hess = jax.jit(jax.hessian(landscape.fn))
-    hessp = jax.jit(lambda x, p: jax.jvp(jax.grad(landscape.fn), (x,), (p,))[1])
-    return Objective(
-        fun=lambda x: float(fn(x)),
-        grad=lambda x: np.asarray(grad(x)),
-        hess=lambda x: np.asarray(hess(x)),
-        hessp=lambda x, p: np.asarray(hessp(x, p)),
-        lower=landscape.lower,
-        upper=landscape.upper,
+def _variant(optimizer: str, hyperparameters: tuple, dim: int) -> landscape_optax.Variant:
+    hp = dict(hyperparameters)
+    variant = landscape_optax.Variant.of(optimizer, hp)
+    if landscape_optax.traceable(variant, dim):
+        return variant
+    return landscape_optax.concrete(variant, hp)
+
+
+def batch_key(spec: RunSpec) -> tuple:
+    """Specs that share a key run together: one compiled program (optax) or one pool map."""
+    family = family_of(spec)
+    if family == "optax":
+        return (family, step_budget(spec), spec_landscape(spec).dim)
+    common = (family, spec.budget, spec.target, spec.opts.get("restarts", False))
+    if family == "scipy":
+        return (*common, spec.optimizer, spec.hyperparameters)
+    return (*common, spec.optimizer, spec.hyperparameters, _landscape_key(spec))
+
+
+def _grouped(specs: Sequence[RunSpec], key=batch_key) -> dict[tuple, list[int]]:
+    groups: dict[tuple, list[int]] = {}
+    for i, spec in enumerate(specs):
+        groups.setdefault(key(spec), []).append(i)
+    return groups
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one optax program holds: its optimizer variants and its landscapes, in order."""
+
+    variants: tuple[landscape_optax.Variant, ...]
+    landscapes: tuple[tuple, ...]
+
+    @classmethod
+    def of(cls, specs: Sequence[RunSpec]) -> Plan:
+        variants = {variant_of(s): None for s in specs}
+        landscapes = {_landscape_key(s) for s in specs}
+        return cls(tuple(sorted(variants, key=repr)), tuple(sorted(landscapes, key=repr)))
+
+    def covers(self, specs: Sequence[RunSpec]) -> bool:
+        return all(_landscape_key(s) in self.landscapes for s in specs) and all(
+            variant_of(s) in self.variants for s in specs
+        )
+
+
+def _keras_run():
+    """`run_keras` from the Keras landscape module, or an error saying it is not installed."""
+    try:
+        module = importlib.import_module(KERAS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (KERAS_MODULE, "keras", "tensorflow"):
+            raise
+        raise OptbenchError(
+            f"Keras optimizers cannot run on landscapes here: {KERAS_MODULE} ({exc.name}) is not "
+            "available; use an optax or scipy optimizer"
+        ) from None
+    return module.run_keras
+
+
+def _spec_frame(specs: Sequence[RunSpec], family: str) -> pd.DataFrame:
+    """The spec columns of each run; specs that differ only in seed and start share the rest."""
+    shared: dict[tuple, dict] = {}
+    rows = []
+    for s in specs:
+        common = (s.problem, s.optimizer, s.hyperparameters, s.budget, s.target, s.options)
+        if common not in shared:
+            shared[common] = s.columns() | {"dim": spec_landscape(s).dim}
+        rows.append(shared[common] | {"run_key": s.key, "seed": s.seed, "start": s.start})
+    return pd.DataFrame(rows).assign(family=family)
+
+
+def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One program for the plan; one call of it per (variant, landscape) of these specs."""
+    steps = step_budget(specs[0])
+    landscapes = {k: spec_landscape(s) for s in specs for k in [_landscape_key(s)]}
+    branches = [
+        landscape_optax.Branch(key, landscapes.get(key) or landscape_for(*key))
+        for key in plan.landscapes
+    ]
+    calls: dict[tuple[int, int, float], list[RunSpec]] = {}
+    for spec in specs:
+        chosen = plan.variants.index(variant_of(spec))
+        index = plan.landscapes.index(_landscape_key(spec))
+        calls.setdefault((chosen, index, final_target(spec)), []).append(spec)
+    frames, curves = [], []
+    for (chosen, index, final), group in calls.items():
+        landscape = branches[index].landscape
+        starts = np.stack([start_point(landscape, s) for s in group])
+        settings = [s.hp for s in group]
+        seeds = landscape_optax.run_keys(
+            np.array([s.seed for s in group]), np.array([s.start for s in group])
+        )
+        out = landscape_optax.run_starts(
+            plan.variants, chosen, branches, index, starts, settings, steps, final, seeds=seeds
+        )
+        rows = _spec_frame(group, "optax").join(_optax_metrics(landscape, out, final, len(group)))
+        frames.append(rows)
+        curves.append(_optax_curves(rows["run_key"], out))
+    return pd.concat(frames, ignore_index=True), pd.concat(curves, ignore_index=True)
+
+
+def _optax_metrics(landscape: Landscape, out, final: float, n: int) -> pd.DataFrame:
+    status = np.array([landscape_optax.STATUS_NAMES[code] for code in out.status], dtype=object)
+    x, f = out.x, out.f
+    escaped = ~np.isfinite(f) | ~np.all(np.isfinite(x), axis=1)
+    escaped |= np.max(np.abs(np.nan_to_num(x, nan=np.inf)), axis=1) > escape_limit(landscape)
+    diverged = (out.status == landscape_optax.DIVERGED) | escaped
+    status[diverged] = "diverged"
+    distances = np.linalg.norm(x[:, None, :] - landscape.minimizers[None, :, :], axis=2)
+    places = pd.DataFrame(
+        {
+            "f_final": np.where(diverged, np.inf, f),
+            "f_gap": np.where(diverged, np.inf, f - landscape.f_min),
+            "x_dist": np.where(diverged, np.inf, distances.min(axis=1)),
+            "found": np.where(diverged, -1, distances.argmin(axis=1)),
+            "x_final": [
+                None if bad else _point_text(p) for bad, p in zip(diverged, x, strict=True)
+            ],
+        }
+    )
+    hits = np.where(out.hits >= 0, out.hits, np.nan).astype(np.float64)
+    if final in TARGETS:
+        steps_to_target = hits[:, TARGETS.index(final)]
+    else:
+        steps_to_target = np.where(status == "converged", out.stop, np.nan).astype(np.float64)
+    evaluations = out.stop + 1
+    frame = places.assign(
+        status=status,
+        steps=out.stop,
+        n_fev=evaluations,
+        n_gev=evaluations,
+        n_hev=0,
+        restarts=0,
+        steps_to_target=steps_to_target,
+        fev_to_target=steps_to_target + 1,
+        diverged_step=np.where(status == "diverged", out.stop, np.nan),
+        wall_s=out.run_s / n,
+        compile_s=out.compile_s / n if out.compiled_now else 0.0,
+        program=out.program,
+    )
+    ladder = {name: hits[:, i] for i, name in enumerate(STEPS_TO)}
+    ladder |= {name: hits[:, i] + 1 for i, name in enumerate(FEV_TO)}
+    for name, budget in zip(GAP_AT, FIXED_BUDGETS, strict=True):
+        column = np.flatnonzero(out.grid == budget)
+        ladder[name] = out.curve[:, column[0]] if column.size else np.full(n, np.nan)
+    return frame.assign(**ladder)
+
+
+def _point_text(x: np.ndarray) -> str:
+    """A point as JSON text (the `x_final` column), written without the json module's cost."""
+    return "[" + ", ".join(repr(float(v)) for v in x) + "]"
+
+
+def _optax_curves(run_keys: pd.Series, out) -> pd.DataFrame:
+    n, points = out.curve.shape
+    keys = np.repeat(run_keys.to_numpy(dtype=object), points)
+    values = out.curve.reshape(-1)
+    keep = np.isfinite(values)
+    return pd.DataFrame(
+        {
+            "run_key": keys[keep],
+            "step": np.tile(out.grid, n)[keep],
+            "name": "f_gap",
+            "value": values[keep],
+        }
     )
 
 
-class Counted:
-    """Wraps an Objective and counts function, gradient and Hessian evaluations."""
-
-    def __init__(self, objective: Objective):
-        self.n_fev = self.n_gev = self.n_hev = 0
-        self.inner = objective
-
-    def fun(self, x):
-        self.n_fev += 1
-        return self.inner.fun(x)
-
-    def grad(self, x):
-        self.n_gev += 1
-        return self.inner.grad(x)
-
-    def hess(self, x):
-        self.n_hev += 1
-        return self.inner.hess(x)
-
-    def hessp(self, x, p):
-        self.n_hev += 1
-        return self.inner.hessp(x, p)
-
-    def objective(self) -> Objective:
-        return Objective(self.fun, self.grad, self.hess, self.hessp, self.inner.lower, self.inner.upper)
+def _scipy_rows(specs: list[RunSpec]) -> pd.DataFrame:
+    rows = landscape_scipy.run_specs(specs)
+    return _spec_frame(specs, "scipy").join(pd.DataFrame(rows))
 
 
-def _metrics(landscape: Landscape, x: np.ndarray, f: float, target: float) -> dict[str, Any]:
-    finite = np.isfinite(f) and bool(np.all(np.isfinite(x)))
-    width = float(np.max(landscape.upper - landscape.lower))
-    escaped = finite and float(np.max(np.abs(x))) > DIVERGENCE_FACTOR * width
-    if not finite or escaped:
-        return {"status": "diverged", "f_final": np.inf, "f_gap": np.inf, "x_dist": np.inf,
-                "found": -1, "x_final": None}  # fmt: skip
-    x_dist, found = landscape.distance_to_minimizer(x)
-    gap = landscape.gap(f)
-    return {
-        "status": "converged" if gap <= target else "budget",
-        "f_final": float(f),
-        "f_gap": gap,
-        "x_dist": x_dist,
-        "found": found,
-        "x_final": json.dumps([float(v) for v in x]),
+def trajectory_metrics(landscape: Landscape, values: np.ndarray, x: np.ndarray, final: float):
+    """Row metrics and the curve of a one-start run from f before each step and the final x."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    f_last = float(np.asarray(landscape.jitted(x))) if np.all(np.isfinite(x)) else np.nan
+    gaps = np.append(np.asarray(values, dtype=np.float64), f_last) - landscape.f_min
+    steps = gaps.size - 1
+    bad = np.flatnonzero(~np.isfinite(gaps))
+    if bad.size or is_escaped(landscape, x, f_last):
+        stop = int(bad[0]) if bad.size else steps
+        metrics, status = dict(DIVERGED), "diverged"
+    else:
+        metrics, stop = place(landscape, x, f_last), steps
+        status = "converged" if metrics["f_gap"] <= final else "budget"
+    seen = np.where(np.isfinite(gaps[: stop + 1]), gaps[: stop + 1], np.inf)
+    first = [np.flatnonzero(seen <= t) for t in TARGETS]
+    hits = np.array([float(h[0]) if h.size else np.nan for h in first])
+    grid = curve_grid(steps)
+    reach = np.flatnonzero(seen <= final)
+    final_hit = float(reach[0]) if reach.size else np.nan
+    row = metrics | {
+        "status": status,
+        "steps": stop,
+        "n_fev": stop + 1,
+        "n_gev": stop + 1,
+        "n_hev": 0,
+        "restarts": 0,
+        "steps_to_target": final_hit,
+        "fev_to_target": final_hit + 1,
+        "diverged_step": float(stop) if status == "diverged" else np.nan,
+        **dict(zip(STEPS_TO, hits, strict=True)),
+        **dict(zip(FEV_TO, hits + 1, strict=True)),
+        **{
+            name: float(gaps[n]) if n <= stop else np.inf
+            for name, n in zip(GAP_AT, FIXED_BUDGETS, strict=True)
+            if n <= steps
+        },
     }
+    curve = np.where(grid <= stop, gaps[np.minimum(grid, steps)], np.inf)
+    return row, grid, curve
 
 
-def _run_scipy(spec: RunSpec, landscape: Landscape, compile_s: float) -> dict[str, Any]:
-    plugin = registry.optimizer(spec.optimizer)
-    hp = spec.hp
-    steps = spec.budgets.get("steps")
-    if steps is not None and "maxiter" in plugin.defaults and hp.get("maxiter") is None:
-        hp["maxiter"] = int(steps)
-    method = plugin.build(**hp)
-    counted = Counted(objective_for(landscape))
-    target = spec.target if spec.target is not None else DEFAULT_TARGET
-    t0 = time.perf_counter()
-    with np.errstate(all="ignore"):
-        result = method.minimize(counted.objective(), start_point(landscape, spec))
-    wall = time.perf_counter() - t0
-    row = _metrics(landscape, np.asarray(result.x, dtype=np.float64), float(result.fun), target)
-    return row | {
-        "steps": int(getattr(result, "nit", 0) or 0),
-        "n_fev": counted.n_fev,
-        "n_gev": counted.n_gev,
-        "n_hev": counted.n_hev,
-        "nit": int(getattr(result, "nit", 0) or 0),
-        "nfev": int(getattr(result, "nfev", 0) or 0),
-        "njev": int(getattr(result, "njev", 0) or 0),
-        "success": bool(result.success),
-        "message": str(result.message),
-        "steps_to_target": np.nan,
-        "wall_s": wall,
-        "compile_s": compile_s,
-    }
-
-
-def _warm_up(landscape: Landscape) -> float:
-    """Compile the numpy-facing callables once; returns the seconds it took."""
-    objective = objective_for(landscape)
-    t0 = time.perf_counter()
-    x = (landscape.lower + landscape.upper) / 2
-    objective.fun(x)
-    objective.grad(x)
-    return time.perf_counter() - t0
-
-
-def _optax_program(fn, optimizer: optax.GradientTransformation, steps: int):
-    """One compiled program: every start at once (`vmap`), every step in one `lax.scan`."""
-    value_and_grad = jax.value_and_grad(fn)
-
-    def one(x0):
-        def step(carry, _):
-            x, state = carry
-            f, g = value_and_grad(x)
-            updates, state = optimizer.update(g, state, x)
-            return (optax.apply_updates(x, updates), state), (f, jnp.max(jnp.abs(x)))
-
-        (x, _), (fs, sizes) = jax.lax.scan(step, (x0, optimizer.init(x0)), length=steps)
-        return x, fn(x), fs, sizes
-
-    return jax.jit(jax.vmap(one))
-
-
-def _curve_steps(steps: int) -> np.ndarray:
-    return np.unique(np.round(np.logspace(0, np.log10(max(steps, 1)), CURVE_POINTS))).astype(int) - 1
-
-
-def _run_optax(specs: list[RunSpec], landscape: Landscape):
-    spec = specs[0]
-    plugin = registry.optimizer(spec.optimizer)
-    steps = int(spec.budgets.get("steps", DEFAULT_STEPS))
-    target = spec.target if spec.target is not None else DEFAULT_TARGET
-    program = _optax_program(landscape.fn, plugin.build(**spec.hp), steps)
-    x0 = jnp.asarray(np.stack([start_point(landscape, s) for s in specs]))
-    t0 = time.perf_counter()
-    compiled = program.lower(x0).compile()
-    compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    xs, f_last, fs, sizes = jax.block_until_ready(compiled(x0))
-    wall = (time.perf_counter() - t0) / len(specs)
-    xs, f_last, fs, sizes = map(np.asarray, (xs, f_last, fs, sizes))
-    gaps = fs - landscape.f_min
-    width = float(np.max(landscape.upper - landscape.lower))
-    bad = ~np.isfinite(fs) | (sizes > DIVERGENCE_FACTOR * width)
+def _keras_rows(specs: list[RunSpec]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One Keras run per start, through `run_keras` (TensorFlow backend)."""
+    run_keras = _keras_run()
+    plugin = registry.optimizer(specs[0].optimizer)
+    landscape = spec_landscape(specs[0])
+    value_and_grad = jax.jit(jax.value_and_grad(landscape.fn))
+    steps, final = step_budget(specs[0]), final_target(specs[0])
     rows, curves = [], []
-    grid = _curve_steps(steps)
-    for i, s in enumerate(specs):
-        row = _metrics(landscape, xs[i], float(f_last[i]), target)
-        hit = np.flatnonzero(gaps[i] <= target)
-        diverged_at = np.flatnonzero(bad[i])
-        if diverged_at.size:
-            row.update(status="diverged", f_final=np.inf, f_gap=np.inf, x_dist=np.inf, found=-1)
-        rows.append(row | {
-            "steps": steps, "n_fev": steps + 1, "n_gev": steps, "n_hev": 0,
-            "steps_to_target": float(hit[0]) if hit.size else np.nan,
-            "diverged_step": float(diverged_at[0]) if diverged_at.size else np.nan,
-            "wall_s": wall, "compile_s": compile_s,
-        })  # fmt: skip
-        curves.append(pd.DataFrame({"run_key": s.key, "step": grid, "name": "f_gap", "value": gaps[i][grid]}))
-    return rows, curves
-
-
-def _group_key(spec: RunSpec) -> tuple:
-    return (spec.problem, spec.options, spec.optimizer, spec.hyperparameters, spec.budget, spec.target)
+    for spec in specs:
+        t0 = time.perf_counter()
+        with np.errstate(all="ignore"):
+            x, values = run_keras(
+                plugin.build(**spec.hp), value_and_grad, start_point(landscape, spec), steps
+            )
+        wall = time.perf_counter() - t0
+        row, grid, curve = trajectory_metrics(landscape, values, x, final)
+        rows.append(row | {"wall_s": wall, "compile_s": 0.0})
+        keep = np.isfinite(curve)
+        curves.append(
+            pd.DataFrame(
+                {"run_key": spec.key, "step": grid[keep], "name": "f_gap", "value": curve[keep]}
+            )
+        )
+    return _spec_frame(specs, "keras").join(pd.DataFrame(rows)), pd.concat(
+        curves, ignore_index=True
+    )
 
 
 class LandscapeRunner:
-    """Runs scipy and optax optimizers on landscapes; one row per (spec, start)."""
+    """Runs scipy, optax and Keras optimizers on landscapes; one row per (spec, start)."""
 
     name = "landscape"
-    description = "Optimizers on test landscapes from seeded multi-starts; exact gap and distance."
-    options = {"dim": None, "instance": 0, "x0": None}
+    description = "Optimizers on test landscapes from seeded multi-starts; COCO-style metrics."
+    options: ClassVar[dict[str, Any]] = {"dim": None, "instance": 0, "x0": None, "restarts": False}
 
     def check(self, spec: RunSpec) -> None:
-        """Fail before running on a bad problem, option or start point."""
+        """Fail before running on a bad problem, option, budget or start point."""
         landscape = spec_landscape(spec)
-        plugin = registry.optimizer(spec.optimizer)
-        if plugin.family not in ("scipy", "optax"):
+        family = family_of(spec)
+        if family == "keras":
+            _keras_run()
+        if family == "optax" and "seconds" in spec.budgets:
             raise OptbenchError(
-                f"the landscape runner does not run {plugin.family} optimizers such as {plugin.name!r}"
+                "the seconds budget applies to scipy and keras runs; optax runs are vectorized "
+                "and bounded by steps or evaluations"
             )
+        if spec.opts.get("restarts") and family != "scipy":
+            raise OptbenchError(f"restarts=true is supported for scipy optimizers, not {family}")
+        step_budget(spec)
+        final_target(spec)
         start_point(landscape, spec)
 
+    def __init__(self) -> None:
+        self._plans: dict[tuple, Plan] = {}
+
+    def batches(self, specs: Sequence[RunSpec]) -> Iterator[list[RunSpec]]:
+        """Per optimizer setting: every start, grid value and landscape of one program.
+
+        The optax programs are planned here, over the whole study, so that every batch of one
+        dimension runs on the same compiled program.
+        """
+        for key, indices in _grouped(specs).items():
+            group = [specs[i] for i in indices]
+            if key[0] != "optax":
+                yield group
+                continue
+            self._plans[key] = Plan.of(group)
+            for members in _grouped(group, key=variant_of).values():
+                yield [group[i] for i in members]
+
     def run(self, specs: Sequence[RunSpec]) -> RunResult:
-        rows: list[dict[str, Any]] = []
-        curves: list[pd.DataFrame] = []
+        """Rows (and curves) for every spec; specs may mix families, landscapes and optimizers."""
         env = environment(jax_device())
-        for _, group in groupby(specs, key=_group_key):
-            group = list(group)
-            landscape = spec_landscape(group[0])
-            family = registry.optimizer(group[0].optimizer).family
+        frames, curves = [], []
+        for key, indices in _grouped(specs).items():
+            group = [specs[i] for i in indices]
+            family = key[0]
             if family == "optax":
-                metrics, group_curves = _run_optax(group, landscape)
-                curves.extend(group_curves)
+                plan = self._plans.get(key)
+                if plan is None or not plan.covers(group):
+                    plan = Plan.of(group)
+                rows, curve = _optax_rows(group, plan)
+                curves.append(curve)
+            elif family == "scipy":
+                rows = _scipy_rows(group)
             else:
-                compile_s = _warm_up(landscape)
-                metrics = [_run_scipy(s, landscape, compile_s) for s in group]
-            rows.extend(s.columns() | {"family": family} | m | env for s, m in zip(group, metrics, strict=True))
-        curve_frame = pd.concat(curves, ignore_index=True) if curves else RunResult(pd.DataFrame()).curves
-        return RunResult(pd.DataFrame(rows), curve_frame)
+                rows, curve = _keras_rows(group)
+                curves.append(curve)
+            frames.append(rows)
+        rows = pd.concat(frames, ignore_index=True).assign(**env) if frames else pd.DataFrame()
+        curve_frame = (
+            pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+        )
+        return RunResult(rows, curve_frame)
+
+
+def x_final(rows: pd.DataFrame) -> list[np.ndarray | None]:
+    """The final point of each row (None for a diverged run), from the `x_final` JSON text."""
+    return [np.asarray(json.loads(v)) if isinstance(v, str) else None for v in rows["x_final"]]
 
 
 runner = LandscapeRunner()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
+from optbench.cli.data_cmd import data_command
 from optbench.cli.list_cmd import list_command
 from optbench.cli.run_cmd import run_command
+from optbench.cli.show_cmd import show_command
+from optbench.cli.studies_cmd import studies_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,3 +19,6 @@ def main() -> None:
 
 main.add_command(list_command)
 main.add_command(run_command)
+main.add_command(show_command)
+main.add_command(data_command)
+main.add_command(studies_command)

@@ -15,11 +15,18 @@ def _kind_column(plugin: registry.Plugin) -> dict[str, object]:
     obj = plugin.obj
     if plugin.kind == "landscape":
         scalable = getattr(obj, "scalable", False)
-        dim = f"n (default {obj.default_dim})" if scalable else str(obj.default_dim)
+        low = getattr(obj, "min_dim", 1)
+        dim = f"n>={low} (default {obj.default_dim})" if scalable else str(obj.default_dim)
         return {"dim": dim, "tags": ",".join(sorted(getattr(obj, "tags", ())))}
     if plugin.kind == "optimizer":
-        defaults = ", ".join(f"{k}={v}" for k, v in obj.defaults.items())
-        return {"family": obj.family, "hyperparameters": defaults}
+        shared = set(getattr(obj, "schedule_names", ()))
+        own = {k: v for k, v in obj.defaults.items() if k not in shared}
+        defaults = ", ".join(f"{k}={v}" for k, v in own.items())
+        return {
+            "family": obj.family,
+            "hyperparameters": defaults,
+            "schedules": "yes" if shared else "",
+        }
     return {"options": ", ".join(obj.options)}
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from optbench import registry, rollup
+from optbench import network_rollup, registry, rollup
 from optbench.cli.common import echo_table, usage_errors
 from optbench.errors import OptbenchError
 from optbench.execute import run_study
@@ -124,6 +125,8 @@ def run_command(
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
     out = out or Path("results") / study.name
+    if quiet:
+        os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
     outcome = run_study(study, out, quiet=quiet)
     runs = outcome.results.runs
     if runs.empty:
@@ -132,8 +135,17 @@ def run_command(
         f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
         f"{outcome.wall_s:.1f} s"
     )
-    echo_table(rollup.summary(runs))
+    if "f_gap" not in runs:  # network rows: accuracies and times, beside the seed's
+        echo_table(network_rollup.beside_seed(runs), float_format="{:.4g}")
+        click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
+        return
+    table = rollup.summary(runs, targets=())
+    if runs["optimizer"].nunique() > 1 and len(table) > 40:
+        click.echo("\nsuccess rate at the final target (best setting of each optimizer):")
+        echo_table(rollup.landscape_table(runs).reset_index(), float_format="{:.2f}")
+    else:
+        echo_table(table)
     if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:
-        click.echo("\nranking across problems:")
-        echo_table(rollup.ranking(runs))
+        click.echo("\nranking across problems (mean rank by success, then ERT, then median gap):")
+        echo_table(rollup.ranking(runs).head(25))
     click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")

@@ -1,0 +1,164 @@
+"""Landscape runner speed: vectorized optax throughput, framework overhead, the default study.
+
+    .venv/bin/pytest benchmarks/bench_landscape.py --benchmark-only
+    OPTBENCH_BENCH_DEFAULT=1 .venv/bin/pytest benchmarks/bench_landscape.py -k default_study
+
+Figures that are not times (ratios, counts) go in `extra_info`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import optax
+import pytest
+from optbench.runners import landscape_optax
+from optbench.runners.landscape_common import landscape_for, uniform_point
+
+from optbench import load_results, registry
+from optbench.execute import run_study
+from optbench.study import OptimizerEntry, Study
+
+STARTS, STEPS = 256, 2000
+
+
+@pytest.fixture(scope="module")
+def beale():
+    return landscape_for("beale", None, 0)
+
+
+def _adam_call(beale):
+    variant = landscape_optax.Variant.of("adam", {"learning_rate": 0.01})
+    branch = landscape_optax.Branch(("beale", None, 0), beale)
+    starts = np.stack([uniform_point(beale, 0, i) for i in range(STARTS)])
+    settings = [{"learning_rate": 0.01}] * STARTS
+    return lambda: landscape_optax.run_starts(
+        [variant], 0, [branch], 0, starts, settings, STEPS, final=-1.0
+    )
+
+
+def test_adam_vectorized_throughput(benchmark, beale):
+    """256 starts × 2000 steps of Adam on Beale in one compiled program (compile excluded)."""
+    call = _adam_call(beale)
+    out = call()
+    assert (out.stop == STEPS).all()
+    benchmark.pedantic(call, rounds=5, warmup_rounds=1)
+    steps_per_s = STARTS * STEPS / benchmark.stats.stats.median
+    benchmark.extra_info.update(steps_per_s=steps_per_s, compile_s=out.compile_s)
+
+
+def test_adam_naive_loop(benchmark, beale):
+    """The naive way: a Python loop calling the jitted update once per step, for one start."""
+    value_and_grad = jax.jit(jax.value_and_grad(beale.fn))
+    optimizer = optax.adam(0.01)
+
+    @jax.jit
+    def step(x, state):
+        _, g = value_and_grad(x)
+        updates, state = optimizer.update(g, state, x)
+        return optax.apply_updates(x, updates), state
+
+    x0 = jax.numpy.asarray(uniform_point(beale, 0, 0))
+
+    def loop():
+        x, state = x0, optimizer.init(x0)
+        for _ in range(STEPS):
+            x, state = step(x, state)
+        return jax.block_until_ready(x)
+
+    loop()
+    benchmark.pedantic(loop, rounds=3, warmup_rounds=0)
+    benchmark.extra_info.update(steps_per_s=STEPS / benchmark.stats.stats.median)
+
+
+def test_vectorized_over_naive_ratio(benchmark, beale):
+    """Steps per second, vectorized over naive, measured back to back (goal ≥ 1000×)."""
+    call = _adam_call(beale)
+    call()
+    value_and_grad = jax.jit(jax.value_and_grad(beale.fn))
+    optimizer = optax.adam(0.01)
+
+    @jax.jit
+    def step(x, state):
+        _, g = value_and_grad(x)
+        updates, state = optimizer.update(g, state, x)
+        return optax.apply_updates(x, updates), state
+
+    x0 = jax.numpy.asarray(uniform_point(beale, 0, 0))
+    step(x0, optimizer.init(x0))
+
+    def naive() -> float:
+        t0 = time.perf_counter()
+        x, state = x0, optimizer.init(x0)
+        for _ in range(STEPS):
+            x, state = step(x, state)
+        jax.block_until_ready(x)
+        return STEPS / (time.perf_counter() - t0)
+
+    def vectorized() -> float:
+        t0 = time.perf_counter()
+        call()
+        return STARTS * STEPS / (time.perf_counter() - t0)
+
+    def ratio() -> float:
+        fast = np.median([vectorized() for _ in range(5)])
+        return float(fast / np.median([naive() for _ in range(3)]))
+
+    value = benchmark.pedantic(ratio, rounds=3)
+    benchmark.extra_info.update(ratio=value)
+
+
+def test_framework_overhead_per_run(benchmark, tmp_path):
+    """Expanding specs, building rows, writing Parquet: study wall time minus compile and run."""
+    study = Study(
+        problems=("beale", "booth"),
+        optimizers=(OptimizerEntry("adam", grid={"learning_rate": [0.001, 0.01, 0.1, 1.0, 0.5]}),),
+        starts=1000,
+        budget={"steps": 10},
+    )
+    run_study(study, tmp_path / "warm", quiet=True)
+    runs: list[int] = []
+
+    def once() -> float:
+        out = tmp_path / f"run-{len(runs)}"
+        outcome = run_study(study, out, quiet=True)
+        rows = outcome.results.runs
+        runs.append(len(rows))
+        return (outcome.wall_s - rows["wall_s"].sum() - rows["compile_s"].sum()) / len(rows)
+
+    per_run = benchmark.pedantic(once, rounds=3)
+    assert runs[0] == 10_000
+    benchmark.extra_info.update(overhead_ms_per_run=per_run * 1e3, runs=runs[0])
+
+
+def _optbench(out: Path, cache: Path) -> float:
+    t0 = time.perf_counter()
+    env = os.environ | {"OPTBENCH_JAX_CACHE": str(cache)}
+    subprocess.run([sys.executable, "-m", "optbench", "run", "--out", str(out), "-q"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    return time.perf_counter() - t0
+
+
+@pytest.mark.skipif(not os.environ.get("OPTBENCH_BENCH_DEFAULT"), reason="OPTBENCH_BENCH_DEFAULT=1")
+def test_default_study(benchmark, tmp_path):
+    """`optbench run` end to end in fresh processes: a cold, then a warm compilation cache."""
+    cache = tmp_path / "jax-cache"
+    cold = _optbench(tmp_path / "cold", cache)
+    warm = benchmark.pedantic(lambda: _optbench(tmp_path / "warm", cache), rounds=1)
+    rows = load_results(tmp_path / "cold").runs
+    optax_rows = rows[rows["family"] == "optax"]
+    benchmark.extra_info.update(
+        cold_s=cold,
+        warm_s=warm,
+        runs=len(rows),
+        programs=int(optax_rows["program"].nunique()),
+        compile_s=float(rows["compile_s"].sum()),
+        run_s=float(rows["wall_s"].sum()),
+        landscapes=len(registry.names("landscape")),
+    )

@@ -1,0 +1,113 @@
+"""Epoch time of the JAX runner vs Keras-TF `fit` on full MNIST, and a whole seed Run A in JAX.
+
+Run: `OPTBENCH_DATA=DIR pytest benchmarks/bench_mnist.py --benchmark-only -p no:cacheprovider`
+(add `-k "not run_a"` to skip the 60-epoch run). Compilation and tracing are excluded: each
+measured epoch follows a warm-up on the same shapes. Seconds per epoch and the JAX/Keras speedup
+are in each benchmark's `extra_info`.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+
+import jax
+import pytest
+from optbench.runners import mnist, mnist_jax
+from optbench.runners.mnist_model import ModelConfig, prepare
+
+from optbench import datasets, registry
+from optbench.spec import RunSpec
+
+BATCHES = (7, 128, 784)
+SGD = {"learning_rate": 0.1, "momentum": 0.8}
+EPOCH_SECONDS: dict[tuple[str, int], float] = {}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return prepare(datasets.load("mnist"), validation="test")
+
+
+def _record(benchmark, backend: str, batch: int, seconds: float) -> None:
+    EPOCH_SECONDS[(backend, batch)] = seconds
+    benchmark.extra_info.update({"backend": backend, "batch_size": batch, "epoch_s": seconds})
+    other = EPOCH_SECONDS.get(("keras", batch))
+    if backend == "keras" and ("jax", batch) in EPOCH_SECONDS:
+        benchmark.extra_info["jax_speedup"] = seconds / EPOCH_SECONDS[("jax", batch)]
+    elif backend == "jax" and other is not None:
+        benchmark.extra_info["jax_speedup"] = other / seconds
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_epoch_jax(benchmark, data, batch):
+    """One compiled `lax.scan` epoch over 60,000 images."""
+    config = ModelConfig()
+    n = len(data.x_train)
+    tx = mnist.build_optimizer(registry.optimizer("sgd"), SGD, -(-n // batch))
+    params = mnist_jax.init_params(jax.random.key(0), config)
+    state = tx.init(params)
+    x, y = jax.numpy.asarray(data.x_train), jax.numpy.asarray(data.y_train)
+    scale = jax.numpy.ones((), jax.numpy.float32)
+    epoch = mnist_jax.make_epoch(config, tx, batch, n)
+    compiled = epoch.lower(params, state, jax.random.key(1), scale, x, y).compile()
+    jax.block_until_ready(compiled(params, state, jax.random.key(1), scale, x, y))
+
+    def one_epoch():
+        return jax.block_until_ready(compiled(params, state, jax.random.key(2), scale, x, y))
+
+    benchmark.pedantic(one_epoch, rounds=3 if batch > 7 else 2, iterations=1)
+    _record(benchmark, "jax", batch, benchmark.stats.stats.min)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_epoch_keras(benchmark, data, batch):
+    """One `model.fit` epoch over 60,000 images with Keras 3 on TensorFlow."""
+    from optbench.runners import mnist_keras
+
+    keras = mnist_keras.import_keras("tensorflow")
+    config = ModelConfig()
+    model = mnist_keras.build_model(config, 0, keras)
+    optimizer = mnist.build_optimizer(registry.optimizer("keras.sgd"), SGD, 1)
+    mnist_keras.compile_model(model, optimizer, config, keras)
+    y = mnist_keras.targets(data.y_train, config)
+    model.fit(data.x_train[: batch * 3], y[: batch * 3], batch_size=batch, epochs=1, verbose=0)
+
+    def one_epoch():
+        model.fit(data.x_train, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
+
+    benchmark.pedantic(one_epoch, rounds=1 if batch == 7 else 2, iterations=1)
+    _record(benchmark, "keras", batch, benchmark.stats.stats.min)
+
+
+def test_run_a_jax(benchmark, data):
+    """The seed's Run A (SGD, legacy decay, batch 7, 60 epochs) end to end in JAX; peak memory."""
+    os.environ[mnist.QUIET_ENV] = "1"
+    hp = SGD | {"decay": 0.1 / 60}
+    spec = RunSpec(
+        "mnist",
+        "mnist",
+        "sgd",
+        hp,
+        budget={"epochs": 60},
+        options={"batch_size": 7, "validation": "test", "initializer": "uniform"},
+    )
+    settings = mnist.spec_settings(spec)
+    tx = mnist.build_optimizer(registry.optimizer("sgd"), spec.hp, -(-len(data.x_train) // 7))
+    t0 = time.perf_counter()
+    outcome = benchmark.pedantic(
+        mnist_jax.train,
+        args=(data, ModelConfig.from_options(spec.opts), tx, settings),
+        rounds=1,
+        iterations=1,
+    )
+    benchmark.extra_info.update(
+        {
+            "wall_s": time.perf_counter() - t0,
+            "train_s": sum(h["epoch_time"] for h in outcome.history),
+            "compile_s": outcome.compile_s,
+            "val_acc": outcome.history[-1]["val_accuracy"],
+            "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        }
+    )
