@@ -59,7 +59,7 @@ DATASETS = {
             "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
             "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
         },
-        system_dirs=("/usr/share/dataset-fashion-mnist", "/usr/share/fashion-mnist"),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
     ),
 }
 

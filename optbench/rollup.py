@@ -23,7 +23,8 @@ def target_label(target: float) -> str:
 def varying_hyperparameters(runs: pd.DataFrame) -> list[str]:
     """The `hp.*` columns that take more than one value within some optimizer."""
     columns = [c for c in runs.columns if c.startswith("hp.")]
-    return [c for c in columns if (runs.groupby("optimizer")[c].nunique(dropna=True) > 1).any()]
+    grouped = runs.groupby("optimizer")
+    return [c for c in columns if (grouped[c].nunique(dropna=False) > 1).any()]
 
 
 def label_columns(runs: pd.DataFrame) -> list[str]:
@@ -38,8 +39,9 @@ def labels(runs: pd.DataFrame) -> pd.Series:
     for column in swept:
         values = runs[column]
         name = column.removeprefix("hp.")
-        shown = values.map(lambda v, n=name: f" {n}={v:g}" if isinstance(v, float) else f" {n}={v}")
-        mask = values.notna() & values.groupby(runs["optimizer"]).transform("nunique").gt(1)
+        shown = values.map(lambda v, n=name: f" {n}={_text(v)}")
+        varies = values.groupby(runs["optimizer"]).transform(lambda s: s.nunique(dropna=False))
+        mask = varies.gt(1)
         text = text + shown.where(mask, "")
     return text
 
@@ -56,6 +58,12 @@ def problem_labels(runs: pd.DataFrame) -> pd.Series:
         return text
     options = pd.concat(parts, axis=1).agg(lambda row: ",".join(v for v in row if v), axis=1)
     return text + options.map(lambda v: f":{v}" if v else "")
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def evaluations_to(runs: pd.DataFrame, target: float) -> pd.Series:
@@ -88,14 +96,20 @@ def _final_target(runs: pd.DataFrame) -> float:
 
 
 def _gap_quartiles(gaps: pd.Series) -> tuple[float, float, float]:
-    """Quartiles of the final gap; a diverged run's gap is +inf, so no NaN comes out."""
+    """Quartiles of the final gap; a diverged run's gap is +inf, so no NaN comes out.
+
+    A run that ends outside the domain counts as +inf too: below the global minimum out there
+    is escape, not quality."""
     values = gaps.astype(float).fillna(np.inf).to_numpy()
     q = np.quantile(values, [0.25, 0.5, 0.75], method="lower") if values.size else [np.inf] * 3
     return float(q[0]), float(q[1]), float(q[2])
 
 
 def _one(group: pd.DataFrame, targets: tuple[float, ...], final: float) -> dict[str, float]:
-    q1, median, q3 = _gap_quartiles(group["f_gap"])
+    gaps = group["f_gap"]
+    if "in_bounds" in group:
+        gaps = gaps.where(group["in_bounds"].fillna(True).astype(bool), np.inf)
+    q1, median, q3 = _gap_quartiles(gaps)
     row = {
         "runs": len(group),
         "success": success_rate(group, final),
@@ -116,10 +130,11 @@ def summary(runs: pd.DataFrame, targets: tuple[float, ...] = LADDER) -> pd.DataF
     """Per problem × optimizer (× swept hyperparameters): success, ERT, gap quartiles, time."""
     final = _final_target(runs)
     frame = runs.assign(label=labels(runs), problem=problem_labels(runs))
-    rows = [
-        {"problem": problem, "label": label} | _one(group, targets, final)
-        for (problem, label), group in frame.groupby(["problem", "label"], sort=True)
-    ]
+    with np.errstate(all="ignore"):  # infinite gaps and ERTs are values here, not accidents
+        rows = [
+            {"problem": problem, "label": label} | _one(group, targets, final)
+            for (problem, label), group in frame.groupby(["problem", "label"], sort=True)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -157,7 +172,8 @@ def performance_profile(runs: pd.DataFrame, taus: np.ndarray | None = None) -> p
     """Dolan–Moré profile on ERT at the final target: fraction of problems within τ × the best."""
     table = summary(runs, targets=())
     best = table.groupby("problem")["ert"].transform("min")
-    ratio = (table["ert"] / best).where(np.isfinite(best), np.inf)
+    with np.errstate(all="ignore"):
+        ratio = (table["ert"] / best).where(np.isfinite(best), np.inf)
     taus = np.logspace(0, 2, 41) if taus is None else np.asarray(taus, dtype=float)
     n_problems = table["problem"].nunique()
     rows = [

@@ -173,6 +173,7 @@ def _optax_metrics(landscape: Landscape, out, final: float, n: int) -> pd.DataFr
     escaped |= np.max(np.abs(np.nan_to_num(x, nan=np.inf)), axis=1) > escape_limit(landscape)
     diverged = (out.status == landscape_optax.DIVERGED) | escaped
     status[diverged] = "diverged"
+    lower, upper = landscape.lower, landscape.upper
     distances = np.linalg.norm(x[:, None, :] - landscape.minimizers[None, :, :], axis=2)
     places = pd.DataFrame(
         {
@@ -183,6 +184,7 @@ def _optax_metrics(landscape: Landscape, out, final: float, n: int) -> pd.DataFr
             "x_final": [
                 None if bad else _point_text(p) for bad, p in zip(diverged, x, strict=True)
             ],
+            "in_bounds": ~diverged & np.all((x >= lower) & (x <= upper), axis=1),
         }
     )
     hits = np.where(out.hits >= 0, out.hits, np.nan).astype(np.float64)
@@ -250,7 +252,8 @@ def trajectory_metrics(landscape: Landscape, values: np.ndarray, x: np.ndarray, 
         metrics, status = dict(DIVERGED), "diverged"
     else:
         metrics, stop = place(landscape, x, f_last), steps
-        status = "converged" if metrics["f_gap"] <= final else "budget"
+        reached = metrics["f_gap"] <= final and metrics["in_bounds"]
+        status = "converged" if reached else "budget"
     seen = np.where(np.isfinite(gaps[: stop + 1]), gaps[: stop + 1], np.inf)
     first = [np.flatnonzero(seen <= t) for t in TARGETS]
     hits = np.array([float(h[0]) if h.size else np.nan for h in first])
@@ -353,6 +356,15 @@ class LandscapeRunner:
         """Rows (and curves) for every spec; specs may mix families, landscapes and optimizers."""
         env = environment(jax_device())
         frames, curves = [], []
+        with np.errstate(all="ignore"):  # diverged runs overflow on purpose; they are rows
+            self._run_groups(specs, frames, curves)
+        rows = pd.concat(frames, ignore_index=True).assign(**env) if frames else pd.DataFrame()
+        curve_frame = (
+            pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+        )
+        return RunResult(rows, curve_frame)
+
+    def _run_groups(self, specs: Sequence[RunSpec], frames: list, curves: list) -> None:
         for key, indices in _grouped(specs).items():
             group = [specs[i] for i in indices]
             family = key[0]
@@ -368,11 +380,6 @@ class LandscapeRunner:
                 rows, curve = _keras_rows(group)
                 curves.append(curve)
             frames.append(rows)
-        rows = pd.concat(frames, ignore_index=True).assign(**env) if frames else pd.DataFrame()
-        curve_frame = (
-            pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
-        )
-        return RunResult(rows, curve_frame)
 
 
 def x_final(rows: pd.DataFrame) -> list[np.ndarray | None]:

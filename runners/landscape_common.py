@@ -100,10 +100,17 @@ def place(landscape: Landscape, x: np.ndarray, f: float) -> dict[str, Any]:
         "x_dist": x_dist,
         "found": found,
         "x_final": json.dumps([float(v) for v in x]),
+        "in_bounds": inside(landscape, x),
     }
 
 
-DIVERGED = {"f_final": np.inf, "f_gap": np.inf, "x_dist": np.inf, "found": -1, "x_final": None}
+def inside(landscape: Landscape, x: np.ndarray) -> bool:
+    """Whether `x` lies in the domain, where reaching a target counts."""
+    return bool(np.all((x >= landscape.lower) & (x <= landscape.upper)))
+
+
+DIVERGED = {"f_final": np.inf, "f_gap": np.inf, "x_dist": np.inf, "found": -1, "x_final": None,
+            "in_bounds": False}  # fmt: skip
 
 
 def is_escaped(landscape: Landscape, x: np.ndarray, f: float) -> bool:

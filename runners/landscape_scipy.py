@@ -20,6 +20,7 @@ from optbench.runners.landscape_common import (
     STEPS_TO,
     TARGETS,
     final_target,
+    inside,
     is_escaped,
     place,
     spec_landscape,
@@ -83,7 +84,8 @@ class Counted:
         self._spend()
         self.n_fev += 1
         value = self.inner.fun(x)
-        if value < self.best_f:
+        inner = self.inner
+        if value < self.best_f and np.all((x >= inner.lower) & (x <= inner.upper)):
             self.best_f, self.best_x = value, np.array(x, dtype=np.float64)
             gap = value - self.f_min
             for i, target in enumerate(TARGETS):
@@ -174,7 +176,7 @@ def run_spec(spec: RunSpec) -> dict[str, Any]:
         x0 = uniform_point(landscape, spec.seed, spec.start, restart)
     wall = time.perf_counter() - t0
     x, f = np.asarray(fields["x"], dtype=np.float64), float(fields["fun"])
-    if restart and counted.best_x is not None and counted.best_f < f:
+    if restart and counted.best_x is not None and (counted.best_f < f or not inside(landscape, x)):
         x, f = counted.best_x, counted.best_f
     if stopped == "error" and counted.best_x is None:
         metrics, status = dict(DIVERGED), "error"
@@ -182,7 +184,8 @@ def run_spec(spec: RunSpec) -> dict[str, Any]:
         metrics, status = dict(DIVERGED), "diverged"
     else:
         metrics = place(landscape, x, f)
-        status = "converged" if metrics["f_gap"] <= target else (stopped or "budget")
+        reached = metrics["f_gap"] <= target and metrics["in_bounds"]
+        status = "converged" if reached else (stopped or "budget")
     fev_to = dict(zip(FEV_TO, counted.fev_to, strict=True))
     final_fev = next(
         (v for t, v in zip(TARGETS, counted.fev_to, strict=True) if t <= target), np.nan

@@ -279,7 +279,22 @@ def train(
     compiled_cache: dict[Any, Any] | None = None,
     cache_key: Any = None,
 ) -> Outcome:
-    """Train the MLP with `tx`; per-epoch history, Keras' callback rules, final test metrics."""
+    """Train the MLP with `tx`; per-epoch history, Keras' callback rules, final test metrics.
+
+    Runs with 64-bit mode off whatever the process set, so that a seed gives the same numbers
+    with or without the landscapes' global `jax_enable_x64`."""
+    with jax.enable_x64(False):
+        return _train(data, config, tx, settings, compiled_cache, cache_key)
+
+
+def _train(
+    data: Data,
+    config: ModelConfig,
+    tx: optax.GradientTransformation,
+    settings: TrainSettings,
+    compiled_cache: dict[Any, Any] | None,
+    cache_key: Any,
+) -> Outcome:
     n_train = len(data.x_train)
     key = jax.random.key(settings.seed)
     init_key, train_key = jax.random.split(key)

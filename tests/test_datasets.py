@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import http.server
@@ -20,14 +21,36 @@ from optbench.cli import main
 from optbench.errors import OptbenchError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+REAL_FASHION = datasets.DATASETS["fashion-mnist"]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path, monkeypatch):
-    """No real Keras cache and no $OPTBENCH_DATA leak into these tests."""
+    """No real Keras cache, Debian install or $OPTBENCH_DATA leak into these tests."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     monkeypatch.delenv(datasets.DATA_ENV, raising=False)
+    fashion = dataclasses.replace(
+        datasets.DATASETS["fashion-mnist"], system_dirs=(str(tmp_path / "no-debian"),)
+    )
+    monkeypatch.setitem(datasets.DATASETS, "fashion-mnist", fashion)
+
+
+@pytest.mark.skipif(
+    not DEBIAN_FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist (.ci/run does)"
+)
+def test_fashion_mnist_from_the_debian_package(monkeypatch):
+    """`apt-get install dataset-fashion-mnist` (done by .ci/run) puts the files where we look."""
+    monkeypatch.setitem(datasets.DATASETS, "fashion-mnist", REAL_FASHION)
+    loaded = datasets.load("fashion-mnist")
+    assert Path(loaded.source) == DEBIAN_FASHION
+    assert loaded.x_train.shape == (60000, 28, 28) and loaded.x_test.shape == (10000, 28, 28)
+    assert np.bincount(loaded.y_train).tolist() == [6000] * 10
+    assert np.bincount(loaded.y_test).tolist() == [1000] * 10
+    assert loaded.y_train[:5].tolist() == [9, 0, 0, 3, 0]
 
 
 @pytest.fixture(scope="module")

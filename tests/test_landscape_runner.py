@@ -58,6 +58,7 @@ def two_d(runner):
             options={"dim": 2, "instance": 1001},
             learning_rate=0.1,
         )
+        + specs("eggholder", "lamb", 100, 1000, target=1e-6, learning_rate=0.1)
         + specs("rosenbrock", "sgd", 50, 1000, target=1e-7, learning_rate=1e-6)
         + specs("rosenbrock", "sgd", 50, 1000, target=1e-7, learning_rate=0.5)
     )
@@ -90,6 +91,16 @@ def test_noisy_instance_sees_noise_and_is_scored_on_the_exact_value(two_d):
     assert landscape.noise is not None
     for text, gap in zip(noisy["x_final"].head(5), noisy["f_gap"].head(5), strict=True):
         assert landscape(json.loads(text)) - landscape.f_min == pytest.approx(gap, abs=1e-15)
+
+
+def test_leaving_the_domain_is_not_success(two_d):
+    _, result, _ = two_d
+    rows = result.rows[result.rows["problem"] == "eggholder"]
+    outside = rows[~rows["in_bounds"]]
+    assert len(outside) > 0, "LAMB leaves Eggholder's domain from some starts"
+    assert (outside["status"] != "converged").all()
+    assert rows.loc[rows["status"] == "converged", "in_bounds"].all()
+    assert rollup.summary(rows)["gap_q1"].iloc[0] >= 0
 
 
 def test_one_program_for_landscapes_and_optimizers_of_a_dimension(two_d):
@@ -231,3 +242,15 @@ def test_batches_group_one_program_per_dimension(runner):
     two_d = [b for b in optax_batches if spec_landscape(b[0]).dim == 2]
     assert {s.problem for b in two_d for s in b} == {"beale", "booth"}
     assert {len({s.hyperparameters for s in b}) for b in two_d} == {2, 1}, "a grid is one batch"
+
+
+def test_compilation_cache_folder_follows_the_environment(tmp_path):
+    from optbench.jax_cache import cache_dir
+
+    assert cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "optbench" / "jax"
+    assert cache_dir({"OPTBENCH_JAX_CACHE": "0", "XDG_CACHE_HOME": str(tmp_path)}) is None
+    assert cache_dir({"OPTBENCH_JAX_CACHE": "off"}) is None
+    assert cache_dir({"OPTBENCH_JAX_CACHE": str(tmp_path / "c")}) == tmp_path / "c"
+    if cache_dir() is not None:
+        assert jax.config.jax_compilation_cache_dir == str(cache_dir())
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0

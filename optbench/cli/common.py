@@ -20,22 +20,24 @@ def usage_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PluginLoadWarning)
-            try:
-                return command(*args, **kwargs)
-            except OptbenchError as exc:
-                raise click.UsageError(str(exc)) from None
-            finally:
-                for warning in caught:
-                    if issubclass(warning.category, PluginLoadWarning):
-                        click.echo(f"warning: {warning.message}", err=True)
-                    else:
-                        warnings.showwarning(
-                            warning.message, warning.category, warning.filename, warning.lineno
-                        )
+        try:
+            return command(*args, **kwargs)
+        except OptbenchError as exc:
+            raise click.UsageError(str(exc)) from None
 
     return wrapper
+
+
+def _show_plugin_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Plugin load problems as one line on stderr; other warnings as Python shows them."""
+    if issubclass(category, PluginLoadWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+warnings.showwarning = _show_plugin_warning
 
 
 def _cell_text(value: object, float_format: str) -> str:

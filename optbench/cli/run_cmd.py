@@ -117,14 +117,21 @@ def build_study(
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default: results/STUDY-NAME).",
 )
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA; not part of the run key).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @usage_errors
 def run_command(
-    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, quiet
+    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, data, quiet
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
     out = out or Path("results") / study.name
+    if data is not None:
+        os.environ["OPTBENCH_DATA"] = str(data)
     if quiet:
         os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
     outcome = run_study(study, out, quiet=quiet)
