@@ -27,7 +27,10 @@ def pip(*args: str, check: bool = True) -> None:
 
 
 def optbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*OPTBENCH, *args], capture_output=True, text=True, timeout=300)
+    """The CLI in a fresh process, run outside the checkout so only installed metadata counts."""
+    return subprocess.run(
+        [*OPTBENCH, *args], capture_output=True, text=True, timeout=300, cwd=Path(PACKAGE).anchor
+    )
 
 
 @pytest.fixture(scope="module")
