@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from optbench.cli.common import show_plugin_warnings_briefly
 from optbench.cli.data_cmd import data_command
 from optbench.cli.list_cmd import list_command
 from optbench.cli.run_cmd import run_command
@@ -15,6 +16,7 @@ from optbench.cli.studies_cmd import studies_command
 @click.version_option(package_name="optbench")
 def main() -> None:
     """Benchmark optimizers on test landscapes and networks; results are tidy tables."""
+    show_plugin_warnings_briefly()
 
 
 main.add_command(list_command)

@@ -28,16 +28,20 @@ def usage_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _show_plugin_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Plugin load problems as one line on stderr; other warnings as Python shows them."""
-    if issubclass(category, PluginLoadWarning):
-        click.echo(f"warning: {message}", err=True)
-    else:
-        _python_showwarning(message, category, filename, lineno, file, line)
+def show_plugin_warnings_briefly() -> None:
+    """Print plugin load problems as one line on stderr; other warnings as Python shows them."""
+    python_showwarning = warnings.showwarning
+    if getattr(python_showwarning, "optbench_brief", False):
+        return
 
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, PluginLoadWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            python_showwarning(message, category, filename, lineno, file, line)
 
-_python_showwarning = warnings.showwarning
-warnings.showwarning = _show_plugin_warning
+    show.optbench_brief = True
+    warnings.showwarning = show
 
 
 def _cell_text(value: object, float_format: str) -> str:
