@@ -36,11 +36,14 @@ def beale():
 def _adam_call(beale):
     variant = landscape_optax.Variant.of("adam", {"learning_rate": 0.01})
     branch = landscape_optax.Branch(("beale", None, 0), beale)
-    starts = np.stack([uniform_point(beale, 0, i) for i in range(STARTS)])
-    settings = [{"learning_rate": 0.01}] * STARTS
-    return lambda: landscape_optax.run_starts(
-        [variant], 0, [branch], 0, starts, settings, STEPS, final=-1.0
+    runs = landscape_optax.Runs(
+        landscape=np.zeros(STARTS, dtype=int),
+        starts=np.stack([uniform_point(beale, 0, i) for i in range(STARTS)]),
+        settings=[{"learning_rate": 0.01}] * STARTS,
+        final=np.full(STARTS, -1.0),
+        seeds=np.zeros(STARTS, np.uint32),
     )
+    return lambda: landscape_optax.run_starts([variant], 0, [branch], [STARTS], runs, STEPS)
 
 
 def test_adam_vectorized_throughput(benchmark, beale):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
-from optbench.landscapes.instances import instantiate
 
 from optbench.contracts import Landscape
 from optbench.errors import OptbenchError
+
+NUMPY_TYPES = (np.ndarray, np.generic)
 
 
 def check_instance(name: str, instance: Any) -> int:
@@ -21,10 +22,28 @@ def check_instance(name: str, instance: Any) -> int:
     return int(instance)
 
 
+def array_namespace(x: Any) -> ModuleType:
+    """The array API namespace of `x` (jax.numpy for JAX arrays and tracers), else NumPy."""
+    if isinstance(x, NUMPY_TYPES):
+        return np
+    namespace = getattr(x, "__array_namespace__", None)
+    return np if namespace is None else namespace()
+
+
 def safe_sqrt(u: Any) -> Any:
-    """`sqrt(u)` for u >= 0 whose gradient at 0 is 0 (a subgradient) instead of NaN."""
+    """`sqrt(u)` for u > 0, else 0, whose gradient at 0 is 0 (a subgradient) instead of NaN."""
+    xp = array_namespace(u)
+    if xp is np:
+        return np.sqrt(np.fmax(u, 0.0))  # the same values, without the slow `where`s
     positive = u > 0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, u, 1.0)), 0.0)
+    return xp.where(positive, xp.sqrt(xp.where(positive, u, 1.0)), 0.0)
+
+
+def instantiate(base: Landscape, instance: int, box_bounded: bool) -> Landscape:
+    """`instances.instantiate`, imported on use: instances imports `array_namespace` from here."""
+    from optbench.landscapes.instances import instantiate as make_instance
+
+    return make_instance(base, instance, box_bounded=box_bounded)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from optbench.landscapes.base import array_namespace
 from scipy.stats import special_ortho_group
 
 from optbench.contracts import Landscape
@@ -106,12 +107,13 @@ class Transformed:
     box_bounded: bool
 
     def __call__(self, x: Any) -> Any:
+        xp = array_namespace(x)
         t = self.transform
-        z = jnp.asarray(t.origin) + jnp.asarray(t.matrix) @ (x - jnp.asarray(t.x_opt))
+        z = xp.asarray(t.origin) + xp.asarray(t.matrix) @ (x - xp.asarray(t.x_opt))
         if not self.box_bounded:
             return self.fn(z)
-        inside = jnp.clip(z, jnp.asarray(self.lower), jnp.asarray(self.upper))
-        return self.fn(inside) + PENALTY * jnp.sum((z - inside) ** 2)
+        inside = xp.clip(z, xp.asarray(self.lower), xp.asarray(self.upper))
+        return self.fn(inside) + PENALTY * xp.sum((z - inside) ** 2)
 
 
 @dataclass(frozen=True, eq=False)

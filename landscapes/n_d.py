@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 from functools import partial
 
-import jax.numpy as jnp
 import numpy as np
-from optbench.landscapes.base import ScalableLandscape, safe_sqrt
+from optbench.landscapes.base import ScalableLandscape, array_namespace, safe_sqrt
 
 PI = math.pi
 DEFAULT_DIM = 10
@@ -25,7 +24,7 @@ SCHWEFEL_F = SCHWEFEL_C - 418.98288727243374
 
 
 def _index(x):
-    return jnp.arange(1, x.shape[0] + 1)
+    return array_namespace(x).arange(1, x.shape[0] + 1)
 
 
 def _constant_point(value: float, dim: int) -> np.ndarray:
@@ -54,7 +53,8 @@ _zero = partial(_per_dim, 0.0)
 
 def sphere_fn(x):
     """Sphere (De Jong F1): Σ x_i². sfu."""
-    return jnp.sum(x**2)
+    xp = array_namespace(x)
+    return xp.sum(x**2)
 
 
 sphere = ScalableLandscape(
@@ -71,7 +71,8 @@ sphere = ScalableLandscape(
 
 def sum_squares_fn(x):
     """Sum of squares (axis-parallel hyper-ellipsoid): Σ i x_i². sfu."""
-    return jnp.sum(_index(x) * x**2)
+    xp = array_namespace(x)
+    return xp.sum(_index(x) * x**2)
 
 
 sum_squares = ScalableLandscape(
@@ -89,7 +90,8 @@ sum_squares = ScalableLandscape(
 
 def rosenbrock_fn(x):
     """Rosenbrock (1960): Σ 100 (x_{i+1} - x_i²)² + (x_i - 1)²; a curved flat valley. sfu."""
-    return jnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (x[:-1] - 1) ** 2)
+    xp = array_namespace(x)
+    return xp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (x[:-1] - 1) ** 2)
 
 
 def _rosenbrock_tags(dim: int) -> frozenset[str]:
@@ -114,7 +116,8 @@ rosenbrock = ScalableLandscape(
 
 def rastrigin_fn(x):
     """Rastrigin: 10 d + Σ (x_i² - 10 cos 2πx_i); a grid of local minima. sfu."""
-    return 10 * x.shape[0] + jnp.sum(x**2 - 10 * jnp.cos(2 * PI * x))
+    xp = array_namespace(x)
+    return 10 * x.shape[0] + xp.sum(x**2 - 10 * xp.cos(2 * PI * x))
 
 
 rastrigin = ScalableLandscape(
@@ -132,8 +135,9 @@ rastrigin = ScalableLandscape(
 
 def ackley_fn(x):
     """Ackley (a=20, b=0.2, c=2π): -a exp(-b √mean(x²)) - exp(mean cos cx) + a + e. sfu."""
-    rms = safe_sqrt(jnp.mean(x**2))
-    return -20 * jnp.exp(-0.2 * rms) - jnp.exp(jnp.mean(jnp.cos(2 * PI * x))) + 20 + math.e
+    xp = array_namespace(x)
+    rms = safe_sqrt(xp.mean(x**2))
+    return -20 * xp.exp(-0.2 * rms) - xp.exp(xp.mean(xp.cos(2 * PI * x))) + 20 + math.e
 
 
 ackley = ScalableLandscape(
@@ -151,7 +155,8 @@ ackley = ScalableLandscape(
 
 def griewank_fn(x):
     """Griewank (1981): Σ x_i²/4000 - Π cos(x_i/√i) + 1. sfu."""
-    return jnp.sum(x**2) / 4000 - jnp.prod(jnp.cos(x / jnp.sqrt(_index(x)))) + 1
+    xp = array_namespace(x)
+    return xp.sum(x**2) / 4000 - xp.prod(xp.cos(x / xp.sqrt(_index(x)))) + 1
 
 
 griewank = ScalableLandscape(
@@ -169,7 +174,8 @@ griewank = ScalableLandscape(
 
 def styblinski_tang_fn(x):
     """Styblinski-Tang: ½ Σ (x_i⁴ - 16 x_i² + 5 x_i). sfu."""
-    return 0.5 * jnp.sum(x**4 - 16 * x**2 + 5 * x)
+    xp = array_namespace(x)
+    return 0.5 * xp.sum(x**4 - 16 * x**2 + 5 * x)
 
 
 styblinski_tang = ScalableLandscape(
@@ -187,8 +193,9 @@ styblinski_tang = ScalableLandscape(
 
 def zakharov_fn(x):
     """Zakharov: Σ x_i² + (Σ ½ i x_i)² + (Σ ½ i x_i)⁴. sfu."""
-    weighted = jnp.sum(0.5 * _index(x) * x)
-    return jnp.sum(x**2) + weighted**2 + weighted**4
+    xp = array_namespace(x)
+    weighted = xp.sum(0.5 * _index(x) * x)
+    return xp.sum(x**2) + weighted**2 + weighted**4
 
 
 zakharov = ScalableLandscape(
@@ -206,8 +213,9 @@ zakharov = ScalableLandscape(
 
 def dixon_price_fn(x):
     """Dixon-Price: (x_1 - 1)² + Σ_{i>=2} i (2 x_i² - x_{i-1})². sfu."""
+    xp = array_namespace(x)
     i = _index(x)[1:]
-    return (x[0] - 1) ** 2 + jnp.sum(i * (2 * x[1:] ** 2 - x[:-1]) ** 2)
+    return (x[0] - 1) ** 2 + xp.sum(i * (2 * x[1:] ** 2 - x[:-1]) ** 2)
 
 
 def _dixon_price_minimizers(dim: int) -> np.ndarray:
@@ -236,7 +244,8 @@ dixon_price = ScalableLandscape(
 
 def trid_fn(x):
     """Trid: Σ (x_i - 1)² - Σ_{i>=2} x_i x_{i-1}; a convex bowl. sfu."""
-    return jnp.sum((x - 1) ** 2) - jnp.sum(x[1:] * x[:-1])
+    xp = array_namespace(x)
+    return xp.sum((x - 1) ** 2) - xp.sum(x[1:] * x[:-1])
 
 
 def _trid_minimizer(dim: int) -> np.ndarray:
@@ -268,7 +277,8 @@ trid = ScalableLandscape(
 
 def schwefel_fn(x):
     """Schwefel 2.26: 418.9829 d - Σ x_i sin √|x_i|. sfu (Schwefel function)."""
-    return SCHWEFEL_C * x.shape[0] - jnp.sum(x * jnp.sin(safe_sqrt(jnp.abs(x))))
+    xp = array_namespace(x)
+    return SCHWEFEL_C * x.shape[0] - xp.sum(x * xp.sin(safe_sqrt(xp.abs(x))))
 
 
 schwefel = ScalableLandscape(
@@ -287,10 +297,11 @@ schwefel = ScalableLandscape(
 
 def levy_fn(x):
     """Levy: w = 1 + (x - 1)/4; sin²(πw_1) + Σ (w_i-1)²(1 + 10 sin²(πw_i + 1)) + last term. sfu."""
+    xp = array_namespace(x)
     w = 1 + (x - 1) / 4
-    body = (w[:-1] - 1) ** 2 * (1 + 10 * jnp.sin(PI * w[:-1] + 1) ** 2)
-    last = (w[-1] - 1) ** 2 * (1 + jnp.sin(2 * PI * w[-1]) ** 2)
-    return jnp.sin(PI * w[0]) ** 2 + jnp.sum(body) + last
+    body = (w[:-1] - 1) ** 2 * (1 + 10 * xp.sin(PI * w[:-1] + 1) ** 2)
+    last = (w[-1] - 1) ** 2 * (1 + xp.sin(2 * PI * w[-1]) ** 2)
+    return xp.sin(PI * w[0]) ** 2 + xp.sum(body) + last
 
 
 levy = ScalableLandscape(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
-from optbench.landscapes.base import FixedLandscape, safe_sqrt
+from optbench.landscapes.base import FixedLandscape, array_namespace, safe_sqrt
 
 PI = math.pi
 SMOOTH_UNIMODAL = frozenset({"unimodal", "differentiable"})
@@ -163,8 +162,9 @@ three_hump_camel = FixedLandscape(
 
 def easom_fn(x):
     """Easom (1990): -cos x1 cos x2 exp(-((x1-π)² + (x2-π)²)); a needle in a plateau. sfu."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
-    return -jnp.cos(x1) * jnp.cos(x2) * jnp.exp(-((x1 - PI) ** 2) - (x2 - PI) ** 2)
+    return -xp.cos(x1) * xp.cos(x2) * xp.exp(-((x1 - PI) ** 2) - (x2 - PI) ** 2)
 
 
 easom = FixedLandscape(
@@ -182,9 +182,10 @@ easom = FixedLandscape(
 
 def cross_in_tray_fn(x):
     """Cross-in-tray: -1e-4 (|sin x1 sin x2 exp(|100 - ‖x‖/π|)| + 1)^0.1. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
     radius = safe_sqrt(x1**2 + x2**2)
-    inner = jnp.abs(jnp.sin(x1) * jnp.sin(x2) * jnp.exp(jnp.abs(100 - radius / PI)))
+    inner = xp.abs(xp.sin(x1) * xp.sin(x2) * xp.exp(xp.abs(100 - radius / PI)))
     return -1e-4 * (inner + 1) ** 0.1
 
 
@@ -205,9 +206,10 @@ cross_in_tray = FixedLandscape(
 
 def eggholder_fn(x):
     """Eggholder: -(x2+47) sin√|x2 + x1/2 + 47| - x1 sin√|x1 - (x2+47)|. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
-    return -(x2 + 47) * jnp.sin(safe_sqrt(jnp.abs(x2 + x1 / 2 + 47))) - x1 * jnp.sin(
-        safe_sqrt(jnp.abs(x1 - (x2 + 47)))
+    return -(x2 + 47) * xp.sin(safe_sqrt(xp.abs(x2 + x1 / 2 + 47))) - x1 * xp.sin(
+        safe_sqrt(xp.abs(x1 - (x2 + 47)))
     )
 
 
@@ -227,9 +229,10 @@ eggholder = FixedLandscape(
 
 def holder_table_fn(x):
     """Hölder table: -|sin x1 cos x2 exp(|1 - ‖x‖/π|)|. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
     radius = safe_sqrt(x1**2 + x2**2)
-    return -jnp.abs(jnp.sin(x1) * jnp.cos(x2) * jnp.exp(jnp.abs(1 - radius / PI)))
+    return -xp.abs(xp.sin(x1) * xp.cos(x2) * xp.exp(xp.abs(1 - radius / PI)))
 
 
 _HT1, _HT2 = 8.055023475736563, 9.664590019241272
@@ -249,8 +252,9 @@ holder_table = FixedLandscape(
 
 def mccormick_fn(x):
     """McCormick: sin(x1 + x2) + (x1 - x2)² - 1.5 x1 + 2.5 x2 + 1. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
-    return jnp.sin(x1 + x2) + (x1 - x2) ** 2 - 1.5 * x1 + 2.5 * x2 + 1
+    return xp.sin(x1 + x2) + (x1 - x2) ** 2 - 1.5 * x1 + 2.5 * x2 + 1
 
 
 mccormick = FixedLandscape(
@@ -269,8 +273,9 @@ mccormick = FixedLandscape(
 
 def schaffer2_fn(x):
     """Schaffer N.2: 0.5 + (sin²(x1² - x2²) - 0.5) / (1 + 0.001 ‖x‖²)². sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
-    return 0.5 + (jnp.sin(x1**2 - x2**2) ** 2 - 0.5) / (1 + 0.001 * (x1**2 + x2**2)) ** 2
+    return 0.5 + (xp.sin(x1**2 - x2**2) ** 2 - 0.5) / (1 + 0.001 * (x1**2 + x2**2)) ** 2
 
 
 schaffer2 = FixedLandscape(
@@ -288,8 +293,9 @@ schaffer2 = FixedLandscape(
 
 def schaffer4_fn(x):
     """Schaffer N.4: 0.5 + (cos²(sin|x1² - x2²|) - 0.5) / (1 + 0.001 ‖x‖²)². sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
-    ripple = jnp.cos(jnp.sin(jnp.abs(x1**2 - x2**2))) ** 2
+    ripple = xp.cos(xp.sin(xp.abs(x1**2 - x2**2))) ** 2
     return 0.5 + (ripple - 0.5) / (1 + 0.001 * (x1**2 + x2**2)) ** 2
 
 
@@ -309,9 +315,10 @@ schaffer4 = FixedLandscape(
 
 def bukin6_fn(x):
     """Bukin N.6: 100 √|x2 - 0.01 x1²| + 0.01 |x1 + 10|; a kinked ridge. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
     # 100 √|x2 - x1²/100| written as 10 √|100 x2 - x1²|: exact at the kink under XLA's FMA.
-    return 10 * safe_sqrt(jnp.abs(100 * x2 - x1**2)) + 0.01 * jnp.abs(x1 + 10)
+    return 10 * safe_sqrt(xp.abs(100 * x2 - x1**2)) + 0.01 * xp.abs(x1 + 10)
 
 
 bukin6 = FixedLandscape(
@@ -329,11 +336,12 @@ bukin6 = FixedLandscape(
 
 def levi13_fn(x):
     """Lévi N.13: sin²(3πx1) + (x1-1)²(1 + sin²(3πx2)) + (x2-1)²(1 + sin²(2πx2)). sfu."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
     return (
-        jnp.sin(3 * PI * x1) ** 2
-        + (x1 - 1) ** 2 * (1 + jnp.sin(3 * PI * x2) ** 2)
-        + (x2 - 1) ** 2 * (1 + jnp.sin(2 * PI * x2) ** 2)
+        xp.sin(3 * PI * x1) ** 2
+        + (x1 - 1) ** 2 * (1 + xp.sin(3 * PI * x2) ** 2)
+        + (x2 - 1) ** 2 * (1 + xp.sin(2 * PI * x2) ** 2)
     )
 
 
@@ -354,9 +362,10 @@ _BRANIN_B, _BRANIN_C, _BRANIN_T = 5.1 / (4 * PI**2), 5 / PI, 1 / (8 * PI)
 
 def branin_fn(x):
     """Branin-Hoo: (x2 - b x1² + c x1 - 6)² + 10 (1 - t) cos x1 + 10. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
     return (
-        (x2 - _BRANIN_B * x1**2 + _BRANIN_C * x1 - 6) ** 2 + 10 * (1 - _BRANIN_T) * jnp.cos(x1) + 10
+        (x2 - _BRANIN_B * x1**2 + _BRANIN_C * x1 - 6) ** 2 + 10 * (1 - _BRANIN_T) * xp.cos(x1) + 10
     )
 
 
@@ -376,8 +385,9 @@ branin = FixedLandscape(
 
 def bohachevsky1_fn(x):
     """Bohachevsky N.1: x1² + 2 x2² - 0.3 cos 3πx1 - 0.4 cos 4πx2 + 0.7. sfu; J&Y."""
+    xp = array_namespace(x)
     x1, x2 = x[0], x[1]
-    return x1**2 + 2 * x2**2 - 0.3 * jnp.cos(3 * PI * x1) - 0.4 * jnp.cos(4 * PI * x2) + 0.7
+    return x1**2 + 2 * x2**2 - 0.3 * xp.cos(3 * PI * x1) - 0.4 * xp.cos(4 * PI * x2) + 0.7
 
 
 bohachevsky1 = FixedLandscape(
@@ -394,8 +404,9 @@ bohachevsky1 = FixedLandscape(
 
 
 def _shubert_factor(t):
-    i = jnp.arange(1, 6)
-    return jnp.sum(i * jnp.cos((i + 1) * t + i))
+    xp = array_namespace(t)
+    i = xp.arange(1, 6)
+    return xp.sum(i * xp.cos((i + 1) * t + i))
 
 
 def shubert_fn(x):
@@ -424,8 +435,9 @@ shubert = FixedLandscape(
 
 def michalewicz_fn(x):
     """Michalewicz (m = 10): -Σ sin(x_i) sin^20(i x_i² / π); steep narrow valleys. sfu."""
-    i = jnp.arange(1, x.shape[0] + 1)
-    return -jnp.sum(jnp.sin(x) * jnp.sin(i * x**2 / PI) ** 20)
+    xp = array_namespace(x)
+    i = xp.arange(1, x.shape[0] + 1)
+    return -xp.sum(xp.sin(x) * xp.sin(i * x**2 / PI) ** 20)
 
 
 michalewicz = FixedLandscape(

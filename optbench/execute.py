@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import queue
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -34,18 +37,61 @@ def _default_batches(specs: Sequence[RunSpec]) -> Iterator[list[RunSpec]]:
         yield list(specs[i : i + DEFAULT_BATCH])
 
 
+def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[RunSpec], Any]]:
+    """(batch, result) as batches finish; each lane runs its batches in order in a thread."""
+    if len(lanes) <= 1:
+        for batch in (batch for lane in lanes for batch in lane):
+            yield batch, runner.run(batch)
+        return
+    finished: queue.Queue = queue.Queue()
+
+    def work(lane: list[list[RunSpec]]) -> None:
+        try:
+            for batch in lane:
+                finished.put((batch, runner.run(batch), None))
+        except BaseException as exc:
+            finished.put((None, None, exc))
+        finally:
+            finished.put(None)
+
+    failures: list[BaseException] = []
+    with ThreadPoolExecutor(len(lanes), thread_name_prefix="optbench-lane") as pool:
+        for lane in lanes:
+            pool.submit(work, lane)
+        running = len(lanes)
+        while running:
+            item = finished.get()
+            if item is None:
+                running -= 1
+            elif item[2] is not None:
+                failures.append(item[2])
+            else:
+                yield item[0], item[1]
+    if failures:
+        raise failures[0]
+
+
 def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) -> StudyOutcome:
-    """Run every spec of `study` not yet stored under `out`; returns the study's rows."""
+    """Run every spec of `study` not yet stored under `out`; returns the study's rows.
+
+    A runner may sort its batches into lanes (`lane(batch)`, e.g. work done in this process and
+    work spread over a process pool): lanes run side by side, each batch is written as it ends,
+    and a failing batch is raised once the others have been written.
+    """
     t0 = time.perf_counter()
     specs = study.specs()
     store = ResultsStore(out)
     stored = store.stored_keys()
     todo = list({spec.key: spec for spec in specs if spec.key not in stored}.values())
     runner = registry.runner(study.runner)
-    batches = getattr(runner, "batches", _default_batches)
+    batches = list(getattr(runner, "batches", _default_batches)(todo))
+    lane = getattr(runner, "lane", lambda batch: "")
+    lanes: dict[str, list[list[RunSpec]]] = {}
+    for batch in batches:
+        lanes.setdefault(lane(batch), []).append(batch)
     with tqdm(total=len(todo), disable=quiet, unit="run", desc=study.name) as bar:
-        for batch in batches(todo):
-            store.write(runner.run(batch))
+        for batch, result in _run_lanes(runner, list(lanes.values())):
+            store.write(result)
             bar.update(len(batch))
     keys = {spec.key for spec in specs}
     loaded = store.load()

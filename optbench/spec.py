@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from optbench.errors import OptbenchError
@@ -57,9 +57,11 @@ class RunSpec:
     options: Frozen = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hyperparameters", freeze(self.hyperparameters))
-        object.__setattr__(self, "budget", freeze(self.budget))
-        object.__setattr__(self, "options", freeze(self.options))
+        """Freezes mappings (a tuple is taken as already frozen) and checks budget and start."""
+        for name in ("hyperparameters", "budget", "options"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, freeze(value))
         unknown = set(self.budgets) - set(BUDGET_FIELDS)
         if unknown:
             raise OptbenchError(
@@ -100,7 +102,9 @@ class RunSpec:
     @cached_property
     def key(self) -> str:
         """A stable 16-hex-digit hash: equal specs share it across processes and machines."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+        common = (self.runner, self.problem, self.optimizer, self.hyperparameters, self.budget)
+        head, middle, tail = _key_text(*common, self.target, self.options)
+        text = f"{head}{self.seed}{middle}{self.start}{tail}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def columns(self) -> dict[str, Any]:
@@ -118,6 +122,21 @@ class RunSpec:
         row.update({f"budget.{k}": _cell(v) for k, v in self.budget})
         row.update({f"option.{k}": _cell(v) for k, v in self.options})
         return row
+
+
+SEED_MARK, START_MARK = -7_130_000_001, -7_130_000_002
+
+
+@lru_cache(maxsize=4096)
+def _key_text(runner, problem, optimizer, hyperparameters, budget, target, options):
+    """The canonical JSON of a spec around its seed and start, shared by every start of a run
+    setting: (text before the seed, text between seed and start, text after the start)."""
+    spec = RunSpec(runner, problem, optimizer, hyperparameters, 0, 0, budget, target, options)
+    data = spec.to_dict() | {"seed": SEED_MARK, "start": START_MARK}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    head, rest = text.split(str(SEED_MARK))
+    middle, tail = rest.split(str(START_MARK))
+    return head, middle, tail
 
 
 def _cell(value: Any) -> Any:

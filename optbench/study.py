@@ -13,7 +13,7 @@ from sklearn.model_selection import ParameterGrid
 
 from optbench import hyperparameters, registry, suites
 from optbench.errors import OptbenchError
-from optbench.spec import BUDGET_FIELDS, RunSpec
+from optbench.spec import BUDGET_FIELDS, RunSpec, freeze
 from optbench.textform import parse_optimizer
 
 RUN_FIELDS = ("seed", "seeds", "starts", "target")
@@ -132,13 +132,15 @@ class Study:
                 f"valid: {', '.join(sorted(runner.options)) or '(none)'}"
             )
         problems = [p for text in self.problems for p in suites.expand(text)]
+        budget = freeze(self.budget)
         specs = []
         for problem_text in problems:
             problem, problem_options = parse_optimizer(problem_text)
             for entry in self.optimizers:
                 plugin = registry.optimizer(entry.name)
+                options = freeze(dict(self.options) | problem_options | dict(entry.options))
                 for setting in entry.settings():
-                    hp = hyperparameters.resolve(plugin, setting)
+                    hp = freeze(hyperparameters.resolve(plugin, setting))
                     specs.extend(
                         RunSpec(
                             runner=runner.name,
@@ -147,9 +149,9 @@ class Study:
                             hyperparameters=hp,
                             seed=int(seed),
                             start=start,
-                            budget=self.budget,
+                            budget=budget,
                             target=self.target,
-                            options=dict(self.options) | problem_options | dict(entry.options),
+                            options=options,
                         )
                         for seed in self.seeds
                         for start in range(self.starts)

@@ -166,6 +166,17 @@ def _then(factory: Callable[..., Any], after: optax.GradientTransformation):
     return chained
 
 
+@functools.cache
+def signature_defaults(factory: Any) -> tuple[tuple[str, Any], ...]:
+    """(argument, default or None) of an optax factory, read once per factory."""
+    found = []
+    for arg, param in inspect.signature(factory).parameters.items():
+        if arg in EXCLUDED or param.kind is param.VAR_KEYWORD:
+            continue
+        found.append((arg, None if param.default is param.empty else param.default))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class OptaxOptimizer:
     """An optax optimizer factory as a plugin: optax's hyperparameters plus the schedules."""
@@ -186,12 +197,9 @@ class OptaxOptimizer:
     def own_defaults(self) -> dict[str, Any]:
         """optax's own hyperparameters and defaults, in our spelling."""
         to_ours = {v: k for k, v in self.renames.items()}
-        found = {}
-        for arg, param in inspect.signature(self.factory).parameters.items():
-            if arg in EXCLUDED or param.kind is param.VAR_KEYWORD:
-                continue
-            default = None if param.default is param.empty else param.default
-            found[to_ours.get(arg, arg)] = default
+        found = {
+            to_ours.get(arg, arg): default for arg, default in signature_defaults(self.factory)
+        }
         if self.lr_name in found and found[self.lr_name] is None:
             found[self.lr_name] = self.learning_rate
         return found | dict(self.overrides)
@@ -205,8 +213,9 @@ class OptaxOptimizer:
         hp = dict(hyperparameters)
         defaults = self.defaults
         check_names(self.name, hp, defaults)
+        own = self.own_defaults
         for name, value in hp.items():
-            if name in self.own_defaults:
+            if name in own:
                 check_type(self.name, name, value, defaults[name])
         try:
             schedules.validate(hp)

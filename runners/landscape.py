@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +35,7 @@ from optbench.runners.landscape_common import (
     place,
     spec_landscape,
     start_point,
+    start_points,
     step_budget,
 )
 
@@ -55,13 +57,19 @@ def family_of(spec: RunSpec) -> str:
 
 
 def _landscape_key(spec: RunSpec) -> tuple:
-    opts = spec.opts
-    return (spec.problem, opts.get("dim"), opts.get("instance", 0))
+    return _landscape_key_of(spec.problem, spec.options)
+
+
+@cache
+def _landscape_key_of(problem: str, options: tuple) -> tuple:
+    opts = dict(options)
+    return (problem, opts.get("dim"), opts.get("instance", 0))
 
 
 def variant_of(spec: RunSpec) -> landscape_optax.Variant:
     """The optax variant a spec runs: its real hyperparameters traced when the optimizer allows."""
-    return _variant(spec.optimizer, spec.hyperparameters, spec_landscape(spec).dim)
+    key = _landscape_key(spec)
+    return _variant(spec.optimizer, spec.hyperparameters, landscape_for(*key).dim)
 
 
 @cache
@@ -75,6 +83,12 @@ def _variant(optimizer: str, hyperparameters: tuple, dim: int) -> landscape_opta
 
 def batch_key(spec: RunSpec) -> tuple:
     """Specs that share a key run together: one compiled program (optax) or one pool map."""
+    setting = (spec.runner, spec.problem, spec.optimizer, spec.hyperparameters)
+    return _batch_key(RunSpec(*setting, 0, 0, spec.budget, spec.target, spec.options))
+
+
+@cache
+def _batch_key(spec: RunSpec) -> tuple:
     family = family_of(spec)
     if family == "optax":
         return (family, step_budget(spec), spec_landscape(spec).dim)
@@ -93,20 +107,40 @@ def _grouped(specs: Sequence[RunSpec], key=batch_key) -> dict[tuple, list[int]]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one optax program holds: its optimizer variants and its landscapes, in order."""
+    """What one optax program holds: its optimizer variants, its landscapes (in order) and the
+    rows each landscape's slice holds (enough for the most runs any variant makes on it)."""
 
     variants: tuple[landscape_optax.Variant, ...]
     landscapes: tuple[tuple, ...]
+    capacity: tuple[int, ...]
+    varying: tuple[frozenset[str], ...]
 
     @classmethod
     def of(cls, specs: Sequence[RunSpec]) -> Plan:
-        variants = {variant_of(s): None for s in specs}
-        landscapes = {_landscape_key(s) for s in specs}
-        return cls(tuple(sorted(variants, key=repr)), tuple(sorted(landscapes, key=repr)))
+        settings = Counter((s.optimizer, s.hyperparameters, s.problem, s.options) for s in specs)
+        counts: Counter = Counter()
+        values: dict[tuple, set] = {}
+        for (optimizer, hyperparameters, problem, options), n in settings.items():
+            landscape = _landscape_key_of(problem, options)
+            variant = _variant(optimizer, hyperparameters, landscape_for(*landscape).dim)
+            counts[(variant, landscape)] += n
+            for name in variant.traced:
+                values.setdefault((variant, name), set()).add(dict(hyperparameters)[name])
+        variants = tuple(sorted({v for v, _ in counts}, key=repr))
+        landscapes = tuple(sorted({k for _, k in counts}, key=repr))
+        most = {k: max(n for (_, key), n in counts.items() if key == k) for k in landscapes}
+        varying = tuple(frozenset(k for k in v.traced if len(values[(v, k)]) > 1) for v in variants)
+        capacity = tuple(landscape_optax.capacity_for(most[k]) for k in landscapes)
+        return cls(variants, landscapes, capacity, varying)
 
     def covers(self, specs: Sequence[RunSpec]) -> bool:
-        return all(_landscape_key(s) in self.landscapes for s in specs) and all(
-            variant_of(s) in self.variants for s in specs
+        """Whether every spec runs on this plan's program with the values it shares."""
+        other = Plan.of(specs)
+        known = dict(zip(self.variants, self.varying, strict=True))
+        return (
+            set(other.landscapes) <= set(self.landscapes)
+            and set(other.variants) <= set(known)
+            and all(w <= known[v] for v, w in zip(other.variants, other.varying, strict=True))
         )
 
 
@@ -137,50 +171,81 @@ def _spec_frame(specs: Sequence[RunSpec], family: str) -> pd.DataFrame:
 
 
 def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One program for the plan; one call of it per (variant, landscape) of these specs."""
+    """One program for the plan; one call of it per variant, over every landscape at once."""
     steps = step_budget(specs[0])
     landscapes = {k: spec_landscape(s) for s in specs for k in [_landscape_key(s)]}
     branches = [
         landscape_optax.Branch(key, landscapes.get(key) or landscape_for(*key))
         for key in plan.landscapes
     ]
-    calls: dict[tuple[int, int, float], list[RunSpec]] = {}
+    calls: dict[int, list[RunSpec]] = {}
     for spec in specs:
-        chosen = plan.variants.index(variant_of(spec))
-        index = plan.landscapes.index(_landscape_key(spec))
-        calls.setdefault((chosen, index, final_target(spec)), []).append(spec)
+        calls.setdefault(plan.variants.index(variant_of(spec)), []).append(spec)
     frames, curves = [], []
-    for (chosen, index, final), group in calls.items():
-        landscape = branches[index].landscape
-        starts = np.stack([start_point(landscape, s) for s in group])
-        settings = [s.hp for s in group]
-        seeds = landscape_optax.run_keys(
-            np.array([s.seed for s in group]), np.array([s.start for s in group])
+    for chosen, group in calls.items():
+        index = np.array([plan.landscapes.index(_landscape_key(s)) for s in group])
+        runs = landscape_optax.Runs(
+            landscape=index,
+            starts=_starts(branches, index, group),
+            settings=[s.hp for s in group],
+            final=np.array([final_target(s) for s in group]),
+            seeds=landscape_optax.run_keys(
+                np.array([s.seed for s in group]), np.array([s.start for s in group])
+            ),
         )
         out = landscape_optax.run_starts(
-            plan.variants, chosen, branches, index, starts, settings, steps, final, seeds=seeds
+            plan.variants, chosen, branches, plan.capacity, runs, steps, plan.varying
         )
-        rows = _spec_frame(group, "optax").join(_optax_metrics(landscape, out, final, len(group)))
+        metrics = _optax_metrics([branches[j].landscape for j in index], out, runs.final)
+        rows = _spec_frame(group, "optax").join(metrics)
         frames.append(rows)
         curves.append(_optax_curves(rows["run_key"], out))
     return pd.concat(frames, ignore_index=True), pd.concat(curves, ignore_index=True)
 
 
-def _optax_metrics(landscape: Landscape, out, final: float, n: int) -> pd.DataFrame:
+def _starts(branches, index: np.ndarray, group: Sequence[RunSpec]) -> np.ndarray:
+    """Start points of the runs, computed in one batch per landscape."""
+    dim = branches[0].landscape.dim
+    points = np.empty((len(group), dim))
+    for j in np.unique(index):
+        rows = np.flatnonzero(index == j)
+        points[rows] = start_points(branches[j].landscape, [group[i] for i in rows])
+    return points
+
+
+def _nearest(landscapes: Sequence[Landscape], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to the nearest global minimiser of each run's landscape, and which one."""
+    dist, found = np.empty(len(x)), np.empty(len(x), dtype=int)
+    by_landscape: dict[int, list[int]] = {}
+    for i, landscape in enumerate(landscapes):
+        by_landscape.setdefault(id(landscape), []).append(i)
+    for members in by_landscape.values():
+        minimizers = landscapes[members[0]].minimizers
+        d = np.linalg.norm(x[members][:, None, :] - minimizers[None, :, :], axis=2)
+        dist[members], found[members] = d.min(axis=1), d.argmin(axis=1)
+    return dist, found
+
+
+def _optax_metrics(landscapes: Sequence[Landscape], out, final: np.ndarray) -> pd.DataFrame:
+    """Row metrics of vectorized runs; run i is on `landscapes[i]` with final target `final[i]`."""
+    n = len(landscapes)
     status = np.array([landscape_optax.STATUS_NAMES[code] for code in out.status], dtype=object)
     x, f = out.x, out.f
+    f_min = np.array([landscape.f_min for landscape in landscapes])
+    limit = np.array([escape_limit(landscape) for landscape in landscapes])
+    lower = np.stack([landscape.lower for landscape in landscapes])
+    upper = np.stack([landscape.upper for landscape in landscapes])
     escaped = ~np.isfinite(f) | ~np.all(np.isfinite(x), axis=1)
-    escaped |= np.max(np.abs(np.nan_to_num(x, nan=np.inf)), axis=1) > escape_limit(landscape)
+    escaped |= np.max(np.abs(np.nan_to_num(x, nan=np.inf)), axis=1) > limit
     diverged = (out.status == landscape_optax.DIVERGED) | escaped
     status[diverged] = "diverged"
-    lower, upper = landscape.lower, landscape.upper
-    distances = np.linalg.norm(x[:, None, :] - landscape.minimizers[None, :, :], axis=2)
+    distance, found = _nearest(landscapes, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
     places = pd.DataFrame(
         {
             "f_final": np.where(diverged, np.inf, f),
-            "f_gap": np.where(diverged, np.inf, f - landscape.f_min),
-            "x_dist": np.where(diverged, np.inf, distances.min(axis=1)),
-            "found": np.where(diverged, -1, distances.argmin(axis=1)),
+            "f_gap": np.where(diverged, np.inf, f - f_min),
+            "x_dist": np.where(diverged, np.inf, distance),
+            "found": np.where(diverged, -1, found),
             "x_final": [
                 None if bad else _point_text(p) for bad, p in zip(diverged, x, strict=True)
             ],
@@ -188,11 +253,12 @@ def _optax_metrics(landscape: Landscape, out, final: float, n: int) -> pd.DataFr
         }
     )
     hits = np.where(out.hits >= 0, out.hits, np.nan).astype(np.float64)
-    if final in TARGETS:
-        steps_to_target = hits[:, TARGETS.index(final)]
-    else:
-        steps_to_target = np.where(status == "converged", out.stop, np.nan).astype(np.float64)
+    on_ladder = np.array([TARGETS.index(t) if t in TARGETS else -1 for t in final])
+    from_ladder = hits[np.arange(n), np.maximum(on_ladder, 0)]
+    at_stop = np.where(status == "converged", out.stop, np.nan).astype(np.float64)
+    steps_to_target = np.where(on_ladder >= 0, from_ladder, at_stop)
     evaluations = out.stop + 1
+    share = out.run_s * evaluations / max(int(evaluations.sum()), 1)
     frame = places.assign(
         status=status,
         steps=out.stop,
@@ -203,7 +269,7 @@ def _optax_metrics(landscape: Landscape, out, final: float, n: int) -> pd.DataFr
         steps_to_target=steps_to_target,
         fev_to_target=steps_to_target + 1,
         diverged_step=np.where(status == "diverged", out.stop, np.nan),
-        wall_s=out.run_s / n,
+        wall_s=share,
         compile_s=out.compile_s / n if out.compiled_now else 0.0,
         program=out.program,
     )
@@ -351,6 +417,12 @@ class LandscapeRunner:
             self._plans[key] = Plan.of(group)
             for members in _grouped(group, key=variant_of).values():
                 yield [group[i] for i in members]
+
+    def lane(self, specs: Sequence[RunSpec]) -> str:
+        """Large scipy batches go to the process pool, which runs beside this process's work
+        (the compiled optax programs use one core)."""
+        pooled = family_of(specs[0]) == "scipy" and len(specs) >= landscape_scipy.IN_PROCESS_BELOW
+        return "pool" if pooled and landscape_scipy.workers() > 1 else "process"
 
     def run(self, specs: Sequence[RunSpec]) -> RunResult:
         """Rows (and curves) for every spec; specs may mix families, landscapes and optimizers."""

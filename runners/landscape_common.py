@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+from collections.abc import Sequence
+from functools import cache, partial
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from optbench import registry
@@ -43,19 +46,48 @@ def spec_landscape(spec: RunSpec) -> Landscape:
     return landscape_for(spec.problem, opts.get("dim"), opts.get("instance", 0))
 
 
+@partial(jax.jit, static_argnums=2)
+def _unit_points(seed: jax.Array, starts: jax.Array, dim: int, restart: jax.Array) -> jax.Array:
+    """Uniform [0, 1) points, one per start, from the counter-based key (seed, start, restart)."""
+
+    def one(start):
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), start), restart)
+        return jax.random.uniform(key, (dim,), jnp.float64)
+
+    return jax.vmap(one)(starts)
+
+
+def uniform_points(landscape: Landscape, seed: int, starts: Sequence[int], restart: int = 0):
+    """Uniform points in the bounds, row i from (seed, starts[i], restart): the same point for
+    every optimizer (paired comparison), in every process, however the starts are batched."""
+    starts = np.asarray(starts, dtype=np.int64)
+    unit = np.asarray(_unit_points(np.int64(seed), starts, landscape.dim, np.int64(restart)))
+    return landscape.lower + unit * (landscape.upper - landscape.lower)
+
+
 def uniform_point(landscape: Landscape, seed: int, start: int, restart: int = 0) -> np.ndarray:
-    """A uniform point in the bounds from (seed, start[, restart]): paired across optimizers."""
-    key = [seed, start] if restart == 0 else [seed, start, restart]
-    rng = np.random.default_rng(key)
-    return landscape.lower + rng.random(landscape.dim) * (landscape.upper - landscape.lower)
+    """One uniform point in the bounds from (seed, start[, restart])."""
+    return uniform_points(landscape, seed, [start], restart)[0]
 
 
 def start_point(landscape: Landscape, spec: RunSpec) -> np.ndarray:
     """The explicit `x0`, or a uniform point in the bounds from (seed, start)."""
-    x0 = spec.opts.get("x0")
-    if x0 is not None:
-        return landscape.check_point(x0)
-    return uniform_point(landscape, spec.seed, spec.start)
+    return start_points(landscape, [spec])[0]
+
+
+def start_points(landscape: Landscape, specs: Sequence[RunSpec]) -> np.ndarray:
+    """Row i: the explicit `x0` of specs[i], or its uniform point from (seed, start)."""
+    points = np.empty((len(specs), landscape.dim))
+    by_seed: dict[int, list[int]] = {}
+    for i, spec in enumerate(specs):
+        x0 = dict(spec.options).get("x0")
+        if x0 is not None:
+            points[i] = landscape.check_point(x0)
+        else:
+            by_seed.setdefault(spec.seed, []).append(i)
+    for seed, rows in by_seed.items():
+        points[rows] = uniform_points(landscape, seed, [specs[i].start for i in rows])
+    return points
 
 
 def final_target(spec: RunSpec) -> float:

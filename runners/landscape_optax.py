@@ -1,11 +1,13 @@
-"""The optax path: one compiled program runs every start, setting, optimizer and landscape.
+"""The optax path: one compiled program runs every start, setting and landscape of a dimension.
 
 A program is keyed by its optimizer variants (optimizer + the non-numeric hyperparameters that
-shape its code), the landscapes of one dimension, the step budget and the padded run count.
-Real-valued hyperparameters are traced scalars injected through `optax.inject_hyperparams`
-(a learning-rate grid shares the program); the variant and the landscape are branches of
-`lax.switch` chosen by run-time indices. So a study compiles one program per dimension, not
-one per landscape × optimizer; JAX's persistent cache makes a second run compile nothing.
+shape its code), the landscapes of one dimension with the rows each one's slice holds, and the
+step budget. Real-valued hyperparameters are traced per-run values injected through
+`optax.inject_hyperparams` (a learning-rate grid shares the program); the variant is a
+`lax.switch` branch chosen by a run-time index, and each landscape is evaluated on its own
+slice of rows. So a study compiles one program per dimension, not one per landscape ×
+optimizer, and one call runs one optimizer on every landscape of that dimension; JAX's
+persistent cache makes a second run compile nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.extend import core as jax_core
+from optbench.runners import landscape_state
 from optbench.runners.landscape_common import TARGETS, curve_grid, escape_limit
 
 from optbench import registry
@@ -88,14 +93,60 @@ def traceable(variant: Variant, dim: int) -> bool:
     return True
 
 
+def _batched_outputs(fn, args: tuple, batched: tuple) -> Any:
+    """Which outputs of `fn(*args)` depend on the inputs flagged in `batched` (a pytree of bools
+    shaped like `args`): a forward pass over the jaxpr, conservative inside nested calls."""
+    closed, shapes = jax.make_jaxpr(fn, return_shape=True)(*args)
+    jaxpr = closed.jaxpr
+    live = {v for v, flag in zip(jaxpr.invars, jax.tree.leaves(batched), strict=True) if flag}
+    for eqn in jaxpr.eqns:
+        if any(isinstance(v, jax_core.Var) and v in live for v in eqn.invars):
+            live.update(eqn.outvars)
+    flags = [isinstance(v, jax_core.Var) and v in live for v in jaxpr.outvars]
+    return jax.tree.unflatten(jax.tree.structure(shapes), flags)
+
+
+@cache
+def state_axes(variant: Variant, dim: int, varying: frozenset[str]) -> Any:
+    """The `vmap` axes of the variant's state: leaves that never depend on a run's data (step
+    counts, hyperparameters shared by every run of a call) stay unbatched, so bias corrections
+    and schedules are computed once per step rather than once per run."""
+    x = jax.ShapeDtypeStruct((dim,), jnp.float64)
+    hp = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in variant.traced}
+    hp_flags = {k: k in varying for k in variant.traced}
+    state = jax.eval_shape(lambda x, hp: variant.build(hp).init(x), x, hp)
+    flags = _batched_outputs(lambda x, hp: variant.build(hp).init(x), (x, hp), (True, hp_flags))
+    while True:
+        inputs = (x, state, x, hp, jax.ShapeDtypeStruct((), jnp.float64))
+        batched = (True, flags, True, hp_flags, True)
+        _, after = _batched_outputs(variant.update, inputs, batched)
+        merged = jax.tree.map(lambda a, b: a or b, flags, after)
+        if merged == flags:
+            break
+        flags = merged
+    return jax.tree.map(lambda flag: 0 if flag else None, flags)
+
+
+def hyperparameter_axes(variant: Variant, varying: frozenset[str]) -> dict[str, int | None]:
+    """Per-run hyperparameters are batched; those shared by the whole call are scalars."""
+    return {k: 0 if k in varying else None for k in variant.traced}
+
+
+def vmapped_init(variant: Variant, axes: Any, hp_axes: Mapping[str, int | None]):
+    """Per-run states from per-run starts and (per-run or shared) hyperparameters."""
+    return jax.vmap(
+        lambda x, hp: variant.build(hp).init(x), in_axes=(0, dict(hp_axes)), out_axes=axes
+    )
+
+
+def vmapped_update(variant: Variant, axes: Any, hp_axes: Mapping[str, int | None]):
+    """Per-run updates: (gradients, states, params, hyperparameters, values) → (updates, states)."""
+    return jax.vmap(variant.update, in_axes=(0, axes, 0, dict(hp_axes), 0), out_axes=(0, axes))
+
+
 def concrete(variant: Variant, hp: Mapping[str, Any]) -> Variant:
     """The variant with every hyperparameter fixed, for a `build` that cannot trace them."""
     return Variant(variant.optimizer, tuple(sorted(hp.items(), key=str)), (), ())
-
-
-def padded(n: int) -> int:
-    """Run counts rounded up to a power of two (at least 8), so batch sizes share programs."""
-    return max(8, 1 << (n - 1).bit_length())
 
 
 def _where_rows(mask, new, old):
@@ -128,52 +179,87 @@ def run_keys(seeds: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return (mixed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-def _build_program(variants: Sequence[Variant], landscapes: Sequence[Landscape], steps: int):
-    """The jittable function of (landscape, variant, starts, hyperparameters, f_min, limits).
+def _build_program(
+    variants: Sequence[Variant],
+    varying: Sequence[frozenset[str]],
+    landscapes: Sequence[Landscape],
+    capacity: Sequence[int],
+    steps: int,
+):
+    """The jittable function of (variant, starts, hyperparameters, per-run constants).
 
-    A target counts as reached only inside the domain: outside it some landscapes fall below
-    their global minimum (Schwefel, Eggholder), which is escape, not success.
+    Runs sit in one slice per landscape (`capacity[j]` rows each), so a landscape is evaluated
+    on its own rows only: no branch runs on rows it does not own. The variant is a `lax.switch`
+    branch picked by a run-time index. A target counts as reached only inside the domain:
+    outside it some landscapes fall below their global minimum (Schwefel, Eggholder), which is
+    escape, not success.
     """
     observed = [_observed(landscape) for landscape in landscapes]
+    dim = landscapes[0].dim
+    axes = [state_axes(v, dim, w) for v, w in zip(variants, varying, strict=True)]
+    hp_axes = [hyperparameter_axes(v, w) for v, w in zip(variants, varying, strict=True)]
     noisy = any(getattr(landscape, "noise", None) is not None for landscape in landscapes)
+    edges = np.cumsum([0, *capacity])
+    slices = [(observed[j], int(a), int(b)) for j, (a, b) in enumerate(pairwise(edges)) if b > a]
     targets = jnp.asarray(TARGETS)
+    ladder = jnp.arange(len(TARGETS))
     grid = jnp.asarray(curve_grid(steps))
 
-    def evaluate(landscape, x, keys):
-        if len(observed) == 1:
-            f, seen, g = observed[0](x, keys)
-        else:
-            f, seen, g = jax.lax.switch(landscape, observed, x, keys)
-        return (jnp.asarray(f, x.dtype), jnp.asarray(seen, x.dtype), jnp.asarray(g, x.dtype))
+    def evaluate(x, keys):
+        parts = [fn(x[a:b], keys[a:b]) for fn, a, b in slices]
+        return tuple(jnp.concatenate([jnp.asarray(p[k], x.dtype) for p in parts]) for k in range(3))
 
-    def updater(k: int):
-        variant = variants[k]
+    layouts = [
+        landscape_state.layout_of(
+            jax.eval_shape(
+                lambda x, hp, v=v: v.build(hp).init(x),
+                jax.ShapeDtypeStruct((dim,), jnp.float64),
+                {k: jax.ShapeDtypeStruct((), jnp.float64) for k in v.traced},
+            ),
+            a,
+        )
+        for v, a in zip(variants, axes, strict=True)
+    ]
+    width, shared_width = landscape_state.widths(layouts)
 
-        def branch(g, states, x, hps, f):
-            updates, state = jax.vmap(variant.update)(g, states[k], x, hps[k], f)
-            return updates, (*states[:k], state, *states[k + 1 :])
+    def initializer(k: int):
+        def branch(x0, hps):
+            state = vmapped_init(variants[k], axes[k], hp_axes[k])(x0, hps[k])
+            return landscape_state.pack(layouts[k], state, x0.shape[0], width, shared_width)
 
         return branch
 
+    def updater(k: int):
+        def branch(g, buffer, shared, x, hps, f):
+            state = landscape_state.unpack(layouts[k], buffer, shared)
+            updates, state = vmapped_update(variants[k], axes[k], hp_axes[k])(
+                g, state, x, hps[k], f
+            )
+            packed = landscape_state.pack(layouts[k], state, x.shape[0], width, shared_width)
+            return updates, *packed
+
+        return branch
+
+    initializers = [initializer(k) for k in range(len(variants))]
     updaters = [updater(k) for k in range(len(variants))]
 
-    def update(chosen, g, states, x, hps, f):
-        if len(updaters) == 1:
-            return updaters[0](g, states, x, hps, f)
-        return jax.lax.switch(chosen, updaters, g, states, x, hps, f)
+    def switch(chosen, branches, *operands):
+        if len(branches) == 1:
+            return branches[0](*operands)
+        return jax.lax.switch(chosen, branches, *operands)
 
-    def program(landscape, chosen, x0, hps, f_min, limit, final, seeds, box):
+    def program(chosen, x0, hps, active, f_min, limit, final, seeds, lower, upper):
         n = x0.shape[0]
-        states = tuple(
-            jax.vmap(lambda x, h, v=v: v.build(h).init(x))(x0, hp)
-            for v, hp in zip(variants, hps, strict=True)
-        )
+        buffer, shared = switch(chosen, initializers, x0, hps)
         carry = {
             "i": jnp.asarray(0),
+            "at": jnp.asarray(0),
             "x": x0,
-            "states": states,
-            "status": jnp.full(n, RUNNING),
+            "buffer": buffer,
+            "shared": shared,
+            "status": jnp.where(active, RUNNING, BUDGET),
             "stop": jnp.full(n, steps),
+            "level": jnp.zeros(n, int),
             "hits": jnp.full((n, targets.shape[0]), -1),
             "curve": jnp.full((n, grid.shape[0]), jnp.inf, x0.dtype),
             "gap": jnp.full(n, jnp.inf, x0.dtype),
@@ -190,7 +276,7 @@ def _build_program(variants: Sequence[Variant], landscapes: Sequence[Landscape],
                 if noisy
                 else seeds
             )
-            f, seen, g = evaluate(landscape, x, keys)
+            f, seen, g = evaluate(x, keys)
             gap = f - f_min
             running = status == RUNNING
             bad = (
@@ -201,8 +287,17 @@ def _build_program(variants: Sequence[Variant], landscapes: Sequence[Landscape],
                 | (jnp.max(jnp.abs(x), axis=-1) > limit)
             )
             live = running & ~bad
-            inside = live & jnp.all((x >= box[0]) & (x <= box[1]), axis=-1)
-            newly = inside[:, None] & (gap[:, None] <= targets) & (c["hits"] < 0)
+            inside = live & jnp.all((x >= lower) & (x <= upper), axis=-1)
+            level = jnp.where(inside, jnp.sum(gap[:, None] <= targets, axis=-1), 0).astype(int)
+            rises = level > c["level"]
+            hits = jax.lax.cond(
+                jnp.any(rises),
+                lambda h: jnp.where(
+                    (ladder >= c["level"][:, None]) & (ladder < level[:, None]), i, h
+                ),
+                lambda h: h,
+                c["hits"],
+            )
             reached = inside & (gap <= final)
             last = i == steps
             status = jnp.where(running & bad, DIVERGED, status)
@@ -210,15 +305,27 @@ def _build_program(variants: Sequence[Variant], landscapes: Sequence[Landscape],
             status = jnp.where(live & ~reached & last, BUDGET, status)
             kept_gap = jnp.where(live, gap, jnp.where(running & bad, jnp.inf, c["gap"]))
             move = live & ~reached & ~last
-            updates, states = update(chosen, g, c["states"], x, hps, seen)
+            updates, buffer, shared = switch(
+                chosen, updaters, g, c["buffer"], c["shared"], x, hps, seen
+            )
+            on_grid = grid[c["at"]] == i
+            curve = jax.lax.cond(
+                on_grid,
+                lambda v: jax.lax.dynamic_update_index_in_dim(v, kept_gap, c["at"], axis=1),
+                lambda v: v,
+                c["curve"],
+            )
             return {
                 "i": i + 1,
+                "at": c["at"] + on_grid,
                 "x": _where_rows(move, optax.apply_updates(x, updates), x),
-                "states": states,
+                "buffer": buffer,
+                "shared": shared,
                 "status": status,
                 "stop": jnp.where(running & (bad | reached | last), i, c["stop"]),
-                "hits": jnp.where(newly, i, c["hits"]),
-                "curve": jnp.where(grid[None, :] == i, kept_gap[:, None], c["curve"]),
+                "level": jnp.maximum(level, c["level"]),
+                "hits": hits,
+                "curve": curve,
                 "gap": kept_gap,
                 "f": jnp.where(live, f, c["f"]),
             }
@@ -256,25 +363,32 @@ class Programs:
     def __len__(self) -> int:
         return len(self._compiled)
 
-    def get(self, variants, branches, steps: int, n_pad: int) -> tuple[Program, bool]:
+    def get(self, variants, varying, branches, capacity, steps: int) -> tuple[Program, bool]:
         """The program for this shape, compiled now if new; also whether it was compiled now."""
-        key = (tuple(variants), tuple(b.key for b in branches), steps, n_pad)
+        varying = tuple(tuple(sorted(w)) for w in varying)
+        key = (tuple(variants), varying, tuple(b.key for b in branches), tuple(capacity), steps)
         if key in self._compiled:
             return self._compiled[key], False
-        fn = _build_program(variants, [b.landscape for b in branches], steps)
-        dim = branches[0].landscape.dim
-        real = jax.ShapeDtypeStruct((), jnp.float64)
-        column = jax.ShapeDtypeStruct((n_pad,), jnp.float64)
+        landscapes = [b.landscape for b in branches]
+        fn = _build_program(variants, [frozenset(w) for w in varying], landscapes, capacity, steps)
+        n, dim = sum(capacity), landscapes[0].dim
+        column = jax.ShapeDtypeStruct((n,), jnp.float64)
+        scalar = jax.ShapeDtypeStruct((), jnp.float64)
+        rows = jax.ShapeDtypeStruct((n, dim), jnp.float64)
         args = (
             jax.ShapeDtypeStruct((), jnp.int32),
-            jax.ShapeDtypeStruct((), jnp.int32),
-            jax.ShapeDtypeStruct((n_pad, dim), jnp.float64),
-            tuple({k: column for k in v.traced} for v in variants),
-            real,
-            real,
-            real,
-            jax.ShapeDtypeStruct((n_pad,), jnp.uint32),
-            jax.ShapeDtypeStruct((2, dim), jnp.float64),
+            rows,
+            tuple(
+                {k: column if k in w else scalar for k in v.traced}
+                for v, w in zip(variants, varying, strict=True)
+            ),
+            jax.ShapeDtypeStruct((n,), jnp.bool_),
+            column,
+            column,
+            column,
+            jax.ShapeDtypeStruct((n,), jnp.uint32),
+            rows,
+            rows,
         )
         t0 = time.perf_counter()
         compiled = jax.jit(fn).lower(*args).compile()
@@ -287,9 +401,18 @@ class Programs:
 PROGRAMS = Programs()
 
 
+def capacity_for(count: int) -> int:
+    """Rows a landscape's slice holds for `count` runs: rounded up to 4 significant bits (at
+    most 1/8 padding), so nearby run counts share a program."""
+    if count <= 16:
+        return max(count, 1)
+    shift = count.bit_length() - 4
+    return -(-count >> shift) << shift
+
+
 @dataclass(frozen=True)
 class BatchOutput:
-    """Per-run arrays of one program call, in the order of the runs given."""
+    """Per-run arrays of one variant's runs, in the order of the runs given."""
 
     x: np.ndarray
     f: np.ndarray
@@ -304,49 +427,111 @@ class BatchOutput:
     program: str
 
 
+@dataclass(frozen=True)
+class Runs:
+    """The runs of one variant: landscape index, start, settings, final target, noise seed."""
+
+    landscape: np.ndarray
+    starts: np.ndarray
+    settings: Sequence[Mapping[str, Any]]
+    final: np.ndarray
+    seeds: np.ndarray
+
+
+def _rounds(landscape: np.ndarray, capacity: Sequence[int]) -> list[np.ndarray]:
+    """Run indices per call: each call takes at most `capacity[j]` runs of landscape j."""
+    order = np.argsort(landscape, kind="stable")
+    rank = np.empty_like(order)
+    counts = np.bincount(landscape, minlength=len(capacity))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank[order] = np.arange(order.size) - starts[landscape[order]]
+    call = rank // np.asarray(capacity)[landscape]
+    return [np.flatnonzero(call == r) for r in range(int(call.max()) + 1)]
+
+
 def run_starts(
     variants: Sequence[Variant],
     chosen: int,
     branches: Sequence[Branch],
-    index: int,
-    starts: np.ndarray,
-    settings: Sequence[Mapping[str, Any]],
+    capacity: Sequence[int],
+    runs: Runs,
     steps: int,
-    final: float,
+    varying: Sequence[frozenset[str]] | None = None,
     programs: Programs | None = None,
-    seeds: np.ndarray | None = None,
 ) -> BatchOutput:
-    """Run variant `chosen` from every start (row i with settings[i]) on landscape `index`.
+    """Run variant `chosen` from every start (run i on landscape `runs.landscape[i]`).
 
-    `seeds` (one per run, see `run_keys`) drive the noise of a noisy landscape.
+    Runs fill the slices of their landscapes; empty rows are padding that never moves. More
+    runs of a landscape than its slice holds take further calls of the same program.
+    `varying[k]` names the hyperparameters of variant k that differ between runs (default:
+    those that differ among these runs); the others are one scalar for the whole call.
     """
-    n = starts.shape[0]
-    n_pad = padded(n)
+    if varying is None:
+        differ = frozenset(
+            k for k in variants[chosen].traced if len({s[k] for s in runs.settings}) > 1
+        )
+        varying = [differ if k == chosen else frozenset() for k in range(len(variants))]
     programs = PROGRAMS if programs is None else programs
-    program, compiled_now = programs.get(variants, branches, steps, n_pad)
-    take = np.concatenate([np.arange(n), np.zeros(n_pad - n, dtype=int)])
+    program, compiled_now = programs.get(variants, varying, branches, capacity, steps)
+    parts, run_s = [], 0.0
+    for members in _rounds(np.asarray(runs.landscape), capacity):
+        out, seconds = _call(program, variants, varying, chosen, branches, capacity, runs, members)
+        parts.append((members, out))
+        run_s += seconds
+    n = len(runs.landscape)
+    merged = []
+    for k in range(6):
+        first = parts[0][1][k]
+        whole = np.empty((n, *first.shape[1:]), first.dtype)
+        for members, out in parts:
+            whole[members] = out[k]
+        merged.append(whole)
+    return BatchOutput(*merged, curve_grid(steps), run_s, program.compile_s, compiled_now,
+                       program.ident)  # fmt: skip
+
+
+def _call(program, variants, varying, chosen, branches, capacity, runs: Runs, members):
+    """One program call for `members` (at most a slice's worth per landscape): outputs per run."""
+    landscape = np.asarray(runs.landscape)[members]
+    edges = np.concatenate([[0], np.cumsum(capacity)])
+    order = np.argsort(landscape, kind="stable")
+    counts = np.bincount(landscape, minlength=len(capacity))
+    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    row = np.empty(members.size, dtype=int)
+    row[order] = edges[landscape[order]] + np.arange(members.size) - firsts[landscape[order]]
+    n = int(edges[-1])
+    owner = np.repeat(np.arange(len(capacity)), capacity)
+    lows = np.stack([b.landscape.lower for b in branches])[owner]
+    highs = np.stack([b.landscape.upper for b in branches])[owner]
+
+    def column(values, fill, dtype=np.float64):
+        out = np.full(n, fill, dtype)
+        out[row] = values
+        return out
+
+    starts = (lows + highs) / 2
+    starts[row] = np.asarray(runs.starts, np.float64)[members]
     hps = []
     for k, variant in enumerate(variants):
+        values = dict(variant.template)
         if k == chosen:
-            given = {
-                name: np.array([s[name] for s in settings], np.float64) for name in variant.traced
-            }
-            hps.append({name: values[take] for name, values in given.items()})
-        else:
-            hps.append(
-                {name: np.full(n_pad, value, np.float64) for name, value in variant.template}
-            )
-    landscape = branches[index].landscape
+            picked = [runs.settings[i] for i in members]
+            values = {name: [s[name] for s in picked] for name in variant.traced}
+        hps.append({name: _hyperparameter(name, values[name], name in varying[k], column)
+                    for name in variant.traced})  # fmt: skip
+    f_min = np.array([b.landscape.f_min for b in branches], np.float64)[owner]
+    limit = np.array([escape_limit(b.landscape) for b in branches], np.float64)[owner]
     args = (
-        jnp.asarray(index, jnp.int32),
-        jnp.asarray(chosen, jnp.int32),
-        np.asarray(starts[take], np.float64),
+        np.int32(chosen),
+        starts,
         tuple(hps),
-        jnp.asarray(landscape.f_min, jnp.float64),
-        jnp.asarray(escape_limit(landscape), jnp.float64),
-        jnp.asarray(final, jnp.float64),
-        np.zeros(n_pad, np.uint32) if seeds is None else np.asarray(seeds, np.uint32)[take],
-        np.stack([landscape.lower, landscape.upper]),
+        column(True, False, np.bool_),
+        f_min,
+        limit,
+        column(np.asarray(runs.final, np.float64)[members], -1.0),
+        column(np.asarray(runs.seeds, np.uint32)[members], 0, np.uint32),
+        lows,
+        highs,
     )
     t0 = time.perf_counter()
     try:
@@ -355,7 +540,14 @@ def run_starts(
         raise OptbenchError(
             f"{variants[chosen].optimizer}: the compiled run failed: {exc}"
         ) from exc
-    run_s = time.perf_counter() - t0
-    x, f, status, stop, hits, curve = (np.asarray(a)[:n] for a in out)
-    return BatchOutput(x, f, status, stop, hits, curve, curve_grid(steps), run_s,
-                       program.compile_s, compiled_now, program.ident)  # fmt: skip
+    return [np.asarray(a)[row] for a in out], time.perf_counter() - t0
+
+
+def _hyperparameter(name: str, values: Any, per_run: bool, column) -> np.ndarray:
+    """A per-run column, or the one value every run of the call shares."""
+    if per_run:
+        return column(values, float(np.ravel(values)[0]))
+    distinct = set(np.ravel(values).tolist())
+    if len(distinct) != 1:
+        raise OptbenchError(f"{name} differs between runs of one call but was planned as shared")
+    return np.float64(distinct.pop())

@@ -80,6 +80,8 @@ def build_study(
         assignments.append(("seed", seed))
     if steps is not None:
         assignments.append(("steps", steps))
+        if "evaluations" in study.budget:
+            assignments.append(("evaluations", steps + 1))
     return apply_sets(study, assignments)
 
 
@@ -111,7 +113,11 @@ def build_study(
 @click.option("--x0", help="Start point, comma-separated (implies --starts 1), e.g. 4,4.")
 @click.option("--starts", type=click.IntRange(min=1), help="Seeded uniform starts per run.")
 @click.option("--seed", type=click.IntRange(min=0), help="Seed of the starts and of training.")
-@click.option("--steps", type=click.IntRange(min=1), help="Step budget per run.")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help="Step budget per run (and STEPS+1 evaluations where the study caps evaluations).",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

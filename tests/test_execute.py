@@ -1,0 +1,81 @@
+"""run_study: lanes run side by side, every finished batch is written, a failure is raised."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import pandas as pd
+import pytest
+
+from optbench import execute, registry
+from optbench.contracts import CURVE_COLUMNS, RunResult
+from optbench.study import OptimizerEntry, Study
+
+
+class LaneRunner:
+    """Puts batches of `fail_on` in lane "b" and fails them; remembers which thread ran what."""
+
+    name = "lanes"
+    options: ClassVar[dict] = {}
+
+    def __init__(self, fail_on: str | None = None):
+        self.fail_on = fail_on
+        self.threads: dict[str, set[str]] = {}
+
+    def batches(self, specs):
+        by_problem: dict[str, list] = {}
+        for spec in specs:
+            by_problem.setdefault(spec.problem, []).append(spec)
+        return list(by_problem.values())
+
+    def lane(self, batch) -> str:
+        return "b" if batch[0].problem in ("beta", "gamma") else "a"
+
+    def run(self, batch) -> RunResult:
+        problem = batch[0].problem
+        self.threads.setdefault(self.lane(batch), set()).add(threading.current_thread().name)
+        if problem == self.fail_on:
+            raise RuntimeError(f"{problem} broke")
+        rows = pd.DataFrame(
+            {"run_key": [s.key for s in batch], "problem": problem, "f_final": 1.0}
+        ).assign(**{"start": [s.start for s in batch]})
+        return RunResult(rows, pd.DataFrame(columns=CURVE_COLUMNS))
+
+
+def _study() -> Study:
+    return Study(
+        runner="lanes",
+        problems=("alpha", "beta", "gamma", "delta"),
+        optimizers=(OptimizerEntry("sgd"),),
+        starts=3,
+    )
+
+
+@pytest.fixture
+def lanes(monkeypatch):
+    def use(runner: LaneRunner) -> LaneRunner:
+        monkeypatch.setattr(registry, "runner", lambda name: runner)
+        return runner
+
+    return use
+
+
+def test_lanes_run_in_their_own_threads_and_every_batch_is_written(lanes, tmp_path):
+    runner = lanes(LaneRunner())
+    outcome = execute.run_study(_study(), tmp_path, quiet=True)
+    rows = outcome.results.runs
+    assert sorted(rows["problem"].unique()) == ["alpha", "beta", "delta", "gamma"]
+    assert len(rows) == 12 and outcome.ran == 12
+    assert all(len(names) == 1 for names in runner.threads.values())
+    assert runner.threads["a"] != runner.threads["b"]
+
+
+def test_a_failing_lane_is_raised_after_the_other_lane_is_written(lanes, tmp_path):
+    lanes(LaneRunner(fail_on="gamma"))
+    with pytest.raises(RuntimeError, match="gamma broke"):
+        execute.run_study(_study(), tmp_path, quiet=True)
+    lanes(LaneRunner())
+    again = execute.run_study(_study(), tmp_path, quiet=True)
+    assert again.skipped == 9, "alpha, beta and delta were stored before the error surfaced"
+    assert again.ran == 3
