@@ -145,12 +145,15 @@ def test_default_study(benchmark, tmp_path):
     warm = benchmark.pedantic(lambda: _optbench(tmp_path / "warm", cache), rounds=1)
     rows = load_results(tmp_path / "cold").runs
     optax_rows = rows[rows["family"] == "optax"]
+    scipy_rows = rows[rows["family"] == "scipy"]
     benchmark.extra_info.update(
         cold_s=cold,
         warm_s=warm,
         runs=len(rows),
         programs=int(optax_rows["program"].nunique()),
-        compile_s=float(rows["compile_s"].sum()),
-        run_s=float(rows["wall_s"].sum()),
+        optax_compile_s=float(optax_rows["compile_s"].sum()),
+        optax_run_s=float(optax_rows["wall_s"].sum()),
+        scipy_worker_s=float(scipy_rows["wall_s"].sum()),
+        device=str(rows["env.device"].iloc[0]),
         landscapes=len(registry.names("landscape")),
     )

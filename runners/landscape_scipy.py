@@ -243,10 +243,18 @@ def run_chunk(specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
         return [run_spec(spec) for spec in specs]
 
 
+def _cpu_worker() -> None:
+    """Pool workers evaluate tiny functions one call at a time: the CPU beats an accelerator's
+    launch latency, and workers must not each claim the GPU's memory."""
+    jax.config.update("jax_platforms", "cpu")
+
+
 @cache
 def _pool(workers: int) -> ProcessPoolExecutor:
     """A spawn-context pool (JAX does not survive fork), kept for the process's lifetime."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_cpu_worker
+    )
     atexit.register(pool.shutdown, cancel_futures=True)
     return pool
 
