@@ -39,25 +39,31 @@ def labels(runs: pd.DataFrame) -> pd.Series:
     for column in swept:
         values = runs[column]
         name = column.removeprefix("hp.")
-        shown = values.map(lambda v, n=name: f" {n}={_text(v)}")
+        shown = values.map({v: f" {name}={_text(v)}" for v in values.unique()})
         varies = values.groupby(runs["optimizer"]).transform(lambda s: s.nunique(dropna=False))
-        mask = varies.gt(1)
-        text = text + shown.where(mask, "")
+        text = text + shown.where(varies.gt(1), "")
     return text
 
 
 def problem_labels(runs: pd.DataFrame) -> pd.Series:
     """The problem with its dimension and instance when given: `sphere:dim=2,instance=1`."""
-    text = runs["problem"].astype(str)
-    parts = []
-    for name in ("dim", "instance"):
-        column = f"option.{name}"
-        if column in runs:
-            parts.append(runs[column].map(lambda v, n=name: "" if pd.isna(v) else f"{n}={int(v)}"))
-    if not parts:
-        return text
-    options = pd.concat(parts, axis=1).agg(lambda row: ",".join(v for v in row if v), axis=1)
-    return text + options.map(lambda v: f":{v}" if v else "")
+    columns = [f"option.{n}" for n in ("dim", "instance") if f"option.{n}" in runs]
+    if not columns:
+        return runs["problem"].astype(str)
+    keys = runs[["problem", *columns]].astype(object).where(runs[["problem", *columns]].notna())
+    rows = pd.MultiIndex.from_frame(keys)
+    text = {key: _problem_text(key, columns) for key in rows.unique()}
+    return pd.Series([text[key] for key in rows], index=runs.index, dtype=object)
+
+
+def _problem_text(key: tuple, columns: list[str]) -> str:
+    problem, *values = key
+    options = [
+        f"{column.removeprefix('option.')}={int(v)}"
+        for column, v in zip(columns, values, strict=True)
+        if v is not None and not pd.isna(v)
+    ]
+    return f"{problem}:{','.join(options)}" if options else str(problem)
 
 
 def _text(value) -> str:
@@ -95,47 +101,50 @@ def _final_target(runs: pd.DataFrame) -> float:
     return float(targets[0]) if len(targets) == 1 else DEFAULT_TARGET
 
 
-def _gap_quartiles(gaps: pd.Series) -> tuple[float, float, float]:
-    """Quartiles of the final gap; a diverged run's gap is +inf, so no NaN comes out.
-
-    A run that ends outside the domain counts as +inf too: below the global minimum out there
-    is escape, not quality."""
-    values = gaps.astype(float).fillna(np.inf).to_numpy()
-    q = np.quantile(values, [0.25, 0.5, 0.75], method="lower") if values.size else [np.inf] * 3
-    return float(q[0]), float(q[1]), float(q[2])
-
-
-def _one(group: pd.DataFrame, targets: tuple[float, ...], final: float) -> dict[str, float]:
-    gaps = group["f_gap"]
-    if "in_bounds" in group:
-        gaps = gaps.where(group["in_bounds"].fillna(True).astype(bool), np.inf)
-    q1, median, q3 = _gap_quartiles(gaps)
-    row = {
-        "runs": len(group),
-        "success": success_rate(group, final),
-        "ert": ert(group, final),
-        "gap_q1": q1,
-        "median_gap": median,
-        "gap_q3": q3,
-        "diverged": float(group["status"].eq("diverged").mean()),
-        "median_fev": float(group["n_fev"].median()),
-        "wall_s": float(group["wall_s"].sum()),
-    }
-    row |= {f"success.{target_label(t)}": success_rate(group, t) for t in targets}
-    row |= {f"ert.{target_label(t)}": ert(group, t) for t in targets}
-    return row
-
-
 def summary(runs: pd.DataFrame, targets: tuple[float, ...] = LADDER) -> pd.DataFrame:
-    """Per problem × optimizer (× swept hyperparameters): success, ERT, gap quartiles, time."""
+    """Per problem × optimizer (× swept hyperparameters): success, ERT, gap quartiles, time.
+
+    A diverged run's gap is +inf, and so is the gap of a run that ends outside the domain
+    (below the global minimum out there is escape, not quality), so no NaN comes out."""
     final = _final_target(runs)
-    frame = runs.assign(label=labels(runs), problem=problem_labels(runs))
-    with np.errstate(all="ignore"):  # infinite gaps and ERTs are values here, not accidents
-        rows = [
-            {"problem": problem, "label": label} | _one(group, targets, final)
-            for (problem, label), group in frame.groupby(["problem", "label"], sort=True)
-        ]
-    return pd.DataFrame(rows)
+    gaps = runs["f_gap"].astype(float)
+    if "in_bounds" in runs:
+        gaps = gaps.where(runs["in_bounds"].astype(object).fillna(True).astype(bool), np.inf)
+    n_fev = runs["n_fev"].astype(float)
+    columns = {
+        "problem": problem_labels(runs),
+        "label": labels(runs),
+        "gap": gaps.fillna(np.inf),
+        "diverged": runs["status"].eq("diverged").astype(float),
+        "n_fev": n_fev,
+        "wall_s": runs["wall_s"].astype(float),
+    }
+    for i, target in enumerate((final, *targets)):
+        hit = evaluations_to(runs, target)
+        columns[f"hit{i}"] = hit.notna().astype(float)
+        columns[f"spent{i}"] = hit.fillna(n_fev)
+    grouped = pd.DataFrame(columns).groupby(["problem", "label"], sort=True)
+    quartiles = grouped["gap"].quantile([0.25, 0.5, 0.75], interpolation="lower").unstack()
+    out = grouped.agg(runs=("gap", "size"))
+    sums = grouped.sum(numeric_only=True)
+    with np.errstate(all="ignore"):  # infinite ERTs are values here, not accidents
+        for i, target in enumerate((final, *targets)):
+            successes, spent = sums[f"hit{i}"], sums[f"spent{i}"]
+            suffix = "" if i == 0 else f".{target_label(target)}"
+            out[f"success{suffix}"] = successes / out["runs"]
+            out[f"ert{suffix}"] = np.where(successes > 0, spent / successes, np.inf)
+            if i == 0:
+                out["gap_q1"] = quartiles[0.25]
+                out["median_gap"] = quartiles[0.5]
+                out["gap_q3"] = quartiles[0.75]
+                out["diverged"] = sums["diverged"] / out["runs"]
+                out["median_fev"] = grouped["n_fev"].median()
+                out["wall_s"] = sums["wall_s"]
+    order = ["runs", "success", "ert", "gap_q1", "median_gap", "gap_q3", "diverged",
+             "median_fev", "wall_s"]  # fmt: skip
+    order += [f"success.{target_label(t)}" for t in targets]
+    order += [f"ert.{target_label(t)}" for t in targets]
+    return out[order].reset_index()
 
 
 def ranks(table: pd.DataFrame) -> pd.DataFrame:
