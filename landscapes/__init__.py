@@ -1,4 +1,7 @@
-"""Classic optimization test landscapes, written once in `jax.numpy`."""
+"""Classic optimization test landscapes, written once against the Python array API.
+
+The same function runs under JAX (traced, differentiated, vectorized) and under NumPy (cheap
+single calls, what scipy's methods make)."""
 
 import jax
 

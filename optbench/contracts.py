@@ -17,7 +17,8 @@ FAMILIES = ("scipy", "optax", "keras")
 
 @dataclass(frozen=True, eq=False)
 class Landscape:
-    """A test function in `jax.numpy`, its search domain and every known global minimiser."""
+    """A test function (JAX-traceable; array-API code also runs under NumPy), its domain and
+    every known global minimiser."""
 
     name: str
     fn: Callable[[Any], Any]

@@ -6,13 +6,14 @@ function names with `-` for `_` (`differential-evolution`, `dual-annealing`, `ba
 `shgo`, `direct`); look-ups ignore case, `-` and `_`.
 
 Hyperparameters are every `options` key scipy takes for the method, with scipy's defaults (read
-from scipy's own signatures), plus `jac` ("exact": JAX autodiff, or scipy's finite differences
-"2-point"/"3-point") for methods that use a gradient and `hess` ("exact", "hessp", and for
-trust-constr also "2-point", "3-point", "bfgs", "sr1") for those that use a Hessian. Global
-methods take the landscape's bounds and a `seed` (scipy's `rng`, default 0, so runs repeat);
-basinhopping's `T` is spelled `temperature`. `maxiter` defaults to None: the run's step budget
-(the landscape runner sets it), else scipy's own default. Bounded local methods keep to the
-landscape's domain.
+from scipy's own signatures), plus `jac` ("exact": JAX autodiff; scipy's finite differences
+"2-point"/"3-point" with a relative step; "none": no `jac` given, scipy's own default, forward
+differences with the method's absolute step `eps`, as a plain `minimize` call) for methods
+that use a gradient and `hess` ("exact", "hessp", and for trust-constr also "2-point", "3-point",
+"bfgs", "sr1") for those that use a Hessian. Global methods take the landscape's bounds and a
+`seed` (scipy's `rng`, default 0, so runs repeat); basinhopping's `T` is spelled `temperature`.
+`maxiter` defaults to None: the run's step budget (the landscape runner sets it), else scipy's own
+default. Bounded local methods keep to the landscape's domain.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from scipy.optimize import BFGS, SR1, Bounds, OptimizeResult, minimize
 from optbench.contracts import Objective
 from optbench.errors import OptbenchError
 
-JAC_MODES = ("exact", "2-point", "3-point")
+JAC_MODES = ("exact", "2-point", "3-point", "none")
 NOT_OPTIONS = frozenset({
     "fun", "func", "x0", "grad", "args", "jac", "hess", "hessp", "bounds", "constraints",
     "callback", "disp", "return_all", "iprint", "workers", "verbose", "initial_simplex", "direc",
@@ -120,7 +121,7 @@ class ScipyMethod:
     def minimize(self, objective: Objective, x0: np.ndarray) -> OptimizeResult:
         """Run from `x0` with autodiff derivatives; bounded methods keep to the domain."""
         kwargs: dict[str, Any] = {}
-        if self.jac is not None:
+        if self.jac not in (None, "none"):
             kwargs["jac"] = objective.grad if self.jac == "exact" else self.jac
         if self.hess == "exact":
             kwargs["hess"] = objective.hess
@@ -150,7 +151,13 @@ class GlobalMethod:
         """Search the landscape's box; `x0` seeds the methods that take one."""
         bounds = Bounds(objective.lower, objective.upper)
         options = dict(self.options)
-        jac = None if self.jac is None else objective.grad if self.jac == "exact" else self.jac
+        jac = (
+            None
+            if self.jac in (None, "none")
+            else objective.grad
+            if self.jac == "exact"
+            else self.jac
+        )
         x0 = np.asarray(x0, np.float64)
         fun = objective.fun
         if self.function == "differential_evolution":
@@ -217,6 +224,8 @@ class ScipyOptimizer:
                 f"unknown hyperparameter {unknown[0]!r} for optimizer {self.name!r}; "
                 f"valid: {', '.join(sorted(self.defaults))} (the options of scipy's {self.method})"
             )
+        if hp.get("jac", "") is None and "none" in self.jac_modes:
+            hp["jac"] = "none"
         for key, modes in (("jac", self.jac_modes), ("hess", self.hess_modes)):
             if key in hp and hp[key] not in modes:
                 raise OptbenchError(

@@ -222,21 +222,28 @@ def _build_program(
     ]
     width, shared_width = landscape_state.widths(layouts)
 
+    packed = len(variants) > 1
+
     def initializer(k: int):
         def branch(x0, hps):
             state = vmapped_init(variants[k], axes[k], hp_axes[k])(x0, hps[k])
+            if not packed:
+                return state, ()
             return landscape_state.pack(layouts[k], state, x0.shape[0], width, shared_width)
 
         return branch
 
     def updater(k: int):
         def branch(g, buffer, shared, x, hps, f):
-            state = landscape_state.unpack(layouts[k], buffer, shared)
+            state = landscape_state.unpack(layouts[k], buffer, shared) if packed else buffer
             updates, state = vmapped_update(variants[k], axes[k], hp_axes[k])(
                 g, state, x, hps[k], f
             )
-            packed = landscape_state.pack(layouts[k], state, x.shape[0], width, shared_width)
-            return updates, *packed
+            if not packed:
+                return updates, state, ()
+            return updates, *landscape_state.pack(
+                layouts[k], state, x.shape[0], width, shared_width
+            )
 
         return branch
 
