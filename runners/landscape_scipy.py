@@ -25,6 +25,7 @@ from optbench.runners.landscape_common import (
     place,
     spec_landscape,
     start_point,
+    start_points,
     uniform_point,
 )
 from threadpoolctl import threadpool_limits
@@ -127,9 +128,14 @@ class Counted:
 
 
 def _method(spec: RunSpec) -> Any:
-    plugin = registry.optimizer(spec.optimizer)
-    hp = spec.hp
-    steps = spec.budgets.get("steps")
+    return _built(spec.optimizer, spec.hyperparameters, spec.budgets.get("steps"))
+
+
+@cache
+def _built(optimizer: str, hyperparameters: tuple, steps: int | None) -> Any:
+    """The configured method of a setting (built once: it holds no state between runs)."""
+    plugin = registry.optimizer(optimizer)
+    hp = dict(hyperparameters)
     if steps is not None and "maxiter" in plugin.defaults and hp.get("maxiter") is None:
         hp["maxiter"] = int(steps)
     return plugin.build(**hp)
@@ -163,8 +169,9 @@ def _one_start(method: Any, counted: Counted, x0: np.ndarray) -> tuple[dict[str,
     return fields, None
 
 
-def run_spec(spec: RunSpec) -> dict[str, Any]:
-    """One row: a start (with COCO-style independent restarts when asked), counted and timed."""
+def run_spec(spec: RunSpec, x0: np.ndarray | None = None) -> dict[str, Any]:
+    """One row: a start (with COCO-style independent restarts when asked), counted and timed;
+    `x0` is the spec's start point when the caller computed it already."""
     landscape = spec_landscape(spec)
     objective = objective_for(landscape)
     first = landscape not in _WARM
@@ -178,7 +185,7 @@ def run_spec(spec: RunSpec) -> dict[str, Any]:
     deadline = t0 + float(budgets["seconds"]) if "seconds" in budgets else None
     counted = Counted(objective, landscape.f_min, max_fev, deadline)
     method = _method(spec)
-    x0, restart = start_point(landscape, spec), 0
+    x0, restart = (start_point(landscape, spec) if x0 is None else x0), 0
     while True:
         fields, stopped = _one_start(method, counted, x0)
         gap = landscape.gap(counted.best_f)
@@ -239,8 +246,14 @@ def run_chunk(specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
     """
     enable_compilation_cache()
     jax.config.update("jax_enable_x64", True)
+    starts: list[np.ndarray | None] = [None] * len(specs)
+    for _, rows in groupby(range(len(specs)), key=lambda i: (specs[i].problem, specs[i].options)):
+        rows = list(rows)
+        points = start_points(spec_landscape(specs[rows[0]]), [specs[i] for i in rows])
+        for i, point in zip(rows, points, strict=True):
+            starts[i] = point
     with threadpool_limits(limits=1, user_api="blas"):
-        return [run_spec(spec) for spec in specs]
+        return [run_spec(spec, x0) for spec, x0 in zip(specs, starts, strict=True)]
 
 
 def _cpu_worker() -> None:

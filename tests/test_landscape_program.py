@@ -1,0 +1,143 @@
+"""The compiled optax program: several optimizers and landscapes in one program, packed state,
+step counts shared by a call's runs, per-run learning rates; all equal to a plain optax loop."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from optbench.runners import landscape_optax, landscape_state
+from optbench.runners.landscape import LandscapeRunner, Plan
+from optbench.runners.landscape_common import spec_landscape, start_point
+
+from optbench import registry
+from optbench.spec import RunSpec
+
+STEPS = 200
+PLAIN = {
+    "adam": lambda lr: optax.adam(lr),
+    "rmsprop": lambda lr: optax.rmsprop(lr),
+    "sgd": lambda lr: optax.sgd(lr, momentum=0.9),
+}
+
+
+def _specs(problem: str, optimizer: str, learning_rates: list[float], starts: int = 3):
+    plugin = registry.optimizer(optimizer)
+    base = {k: v for k, v in plugin.defaults.items() if v is not None}
+    if optimizer == "sgd":
+        base["momentum"] = 0.9
+    return [
+        RunSpec(
+            "landscape",
+            problem,
+            plugin.name,
+            base | {"learning_rate": lr},
+            0,
+            start,
+            {"steps": STEPS},
+            1e-300,
+        )
+        for lr in learning_rates
+        for start in range(starts)
+    ]
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    """Three optimizers (one with a learning-rate grid) on two landscapes: one program."""
+    batch = (
+        _specs("beale", "adam", [0.01, 0.003])
+        + _specs("booth", "adam", [0.01, 0.003])
+        + _specs("beale", "rmsprop", [0.001])
+        + _specs("booth", "sgd", [0.001])
+    )
+    before = len(landscape_optax.PROGRAMS)
+    rows = LandscapeRunner().run(batch).rows
+    return batch, rows, len(landscape_optax.PROGRAMS) - before
+
+
+def _plain_loop(spec: RunSpec) -> np.ndarray:
+    landscape = spec_landscape(spec)
+    optimizer = PLAIN[spec.optimizer](spec.hp["learning_rate"])
+    grad = jax.jit(jax.grad(landscape.fn))
+    update = jax.jit(optimizer.update)
+    x = jnp.asarray(start_point(landscape, spec))
+    state = optimizer.init(x)
+    for _ in range(STEPS):
+        updates, state = update(grad(x), state, x)
+        x = optax.apply_updates(x, updates)
+    return np.asarray(x)
+
+
+def test_one_program_runs_every_optimizer_and_landscape(mixed):
+    batch, rows, compiled = mixed
+    assert compiled == 1
+    assert rows["program"].nunique() == 1
+    assert len(rows) == len(batch) and (rows["steps"] == STEPS).all()
+
+
+@pytest.mark.parametrize("index", [0, 4, 7, 11, 13, 16])
+def test_each_run_equals_a_plain_optax_loop(mixed, index):
+    batch, rows, _ = mixed
+    spec = batch[index]
+    row = rows.set_index("run_key").loc[spec.key]
+    np.testing.assert_allclose(json.loads(row["x_final"]), _plain_loop(spec), rtol=0, atol=1e-9)
+
+
+def test_plan_shares_what_does_not_vary(mixed):
+    batch, _, _ = mixed
+    plan = Plan.of(batch)
+    varying = dict(zip([v.optimizer for v in plan.variants], plan.varying, strict=True))
+    assert varying["adam"] == {"learning_rate"}
+    assert varying["rmsprop"] == frozenset() and varying["sgd"] == frozenset()
+    assert plan.capacity == (6, 6), "the most runs any optimizer makes on a landscape"
+
+
+def test_step_count_is_shared_unless_the_data_drives_it():
+    adam = landscape_optax.Variant.of("adam", {"learning_rate": 0.1, "b1": 0.9})
+    axes = landscape_optax.state_axes(adam, 2, frozenset({"learning_rate"}))
+    leaves = jax.tree.leaves(axes, is_leaf=lambda a: a is None)
+    assert None in leaves and 0 in leaves
+    assert axes.hyperparams == {"b1": None, "b2": None, "eps": None, "eps_root": None,
+                                "learning_rate": 0}  # fmt: skip
+    assert axes.count is None
+
+    def counted_where_finite(update):
+        """A state whose integer leaf counts non-finite gradients: it depends on each run."""
+        return optax.apply_if_finite(update, max_consecutive_errors=3)
+
+    plugin = registry.optimizer("adam")
+    original = plugin.build
+    try:
+        object.__setattr__(plugin, "build", lambda **hp: counted_where_finite(original(**hp)))
+        guarded = landscape_optax.Variant.of("adam", {"learning_rate": 0.1})
+        landscape_optax.state_axes.cache_clear()
+        axes = landscape_optax.state_axes(guarded, 2, frozenset())
+    finally:
+        object.__setattr__(plugin, "build", original)
+        landscape_optax.state_axes.cache_clear()
+    assert axes.notfinite_count == 0, "a count that depends on the gradients stays per run"
+
+
+def test_pack_and_unpack_round_trip_every_leaf():
+    state = {
+        "count": jnp.asarray(7, jnp.int32),
+        "mu": jnp.arange(12.0).reshape(4, 3),
+        "flags": jnp.asarray([True, False, True, True]),
+    }
+    axes = {"count": None, "mu": 0, "flags": 0}
+    one_run = jax.tree.map(lambda v, a: v if a is None else v[0], state, axes,
+                           is_leaf=lambda a: a is None)  # fmt: skip
+    shapes = jax.eval_shape(lambda: one_run)
+    layout = landscape_state.layout_of(shapes, axes)
+    assert (layout.per_run_width, layout.shared_width) == (4, 1)
+    buffer, shared = landscape_state.pack(layout, state, 4, width=6, shared_width=2)
+    assert buffer.shape == (4, 6) and shared.shape == (2,)
+    back = landscape_state.unpack(layout, buffer, shared)
+    for name in state:
+        assert back[name].dtype == state[name].dtype
+        np.testing.assert_array_equal(back[name], state[name])
