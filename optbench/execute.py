@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,10 +45,13 @@ def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[
             yield batch, runner.run(batch)
         return
     finished: queue.Queue = queue.Queue()
+    stop = threading.Event()
 
     def work(lane: list[list[RunSpec]]) -> None:
         try:
             for batch in lane:
+                if stop.is_set():
+                    return
                 finished.put((batch, runner.run(batch), None))
         except BaseException as exc:
             finished.put((None, None, exc))
@@ -55,7 +59,8 @@ def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[
             finished.put(None)
 
     failures: list[BaseException] = []
-    with ThreadPoolExecutor(len(lanes), thread_name_prefix="optbench-lane") as pool:
+    pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="optbench-lane")
+    try:
         for lane in lanes:
             pool.submit(work, lane)
         running = len(lanes)
@@ -67,6 +72,9 @@ def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[
                 failures.append(item[2])
             else:
                 yield item[0], item[1]
+    finally:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
     if failures:
         raise failures[0]
 
