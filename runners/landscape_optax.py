@@ -269,9 +269,12 @@ def _build_program(
             "level": jnp.zeros(n, int),
             "hits": jnp.full((n, targets.shape[0]), -1),
             "curve": jnp.full((n, grid.shape[0]), jnp.inf, x0.dtype),
-            "gap": jnp.full(n, jnp.inf, x0.dtype),
             "f": jnp.full(n, jnp.inf, x0.dtype),
         }
+
+        def gap_of(f, status):
+            """The gap of a run's last live value; +inf once it diverged."""
+            return jnp.where(status == DIVERGED, jnp.inf, f - f_min)
 
         def cond(c):
             return (c["i"] <= steps) & jnp.any(c["status"] == RUNNING)
@@ -286,16 +289,13 @@ def _build_program(
             f, seen, g = evaluate(x, keys)
             gap = f - f_min
             running = status == RUNNING
-            bad = (
-                ~jnp.isfinite(f)
-                | ~jnp.isfinite(seen)
-                | ~jnp.all(jnp.isfinite(g), axis=-1)
-                | ~jnp.all(jnp.isfinite(x), axis=-1)
-                | (jnp.max(jnp.abs(x), axis=-1) > limit)
-            )
+            finite = jnp.isfinite(x) & jnp.isfinite(g)
+            reach = jnp.max(jnp.where(finite, jnp.abs(x), jnp.inf), axis=-1)
+            bad = ~jnp.isfinite(f) | ~jnp.isfinite(seen) | (reach > limit)
             live = running & ~bad
-            inside = live & jnp.all((x >= lower) & (x <= upper), axis=-1)
-            level = jnp.where(inside, jnp.sum(gap[:, None] <= targets, axis=-1), 0).astype(int)
+            inside = live & (jnp.max(jnp.maximum(lower - x, x - upper), axis=-1) <= 0)
+            reached_targets = sum((gap <= target).astype(int) for target in TARGETS)
+            level = jnp.where(inside, reached_targets, 0)
             rises = level > c["level"]
             hits = jax.lax.cond(
                 jnp.any(rises),
@@ -310,7 +310,8 @@ def _build_program(
             status = jnp.where(running & bad, DIVERGED, status)
             status = jnp.where(reached, CONVERGED, status)
             status = jnp.where(live & ~reached & last, BUDGET, status)
-            kept_gap = jnp.where(live, gap, jnp.where(running & bad, jnp.inf, c["gap"]))
+            kept_f = jnp.where(live, f, c["f"])
+            kept_gap = gap_of(kept_f, status)
             move = live & ~reached & ~last
             updates, buffer, shared = switch(
                 chosen, updaters, g, c["buffer"], c["shared"], x, hps, seen
@@ -333,12 +334,12 @@ def _build_program(
                 "level": jnp.maximum(level, c["level"]),
                 "hits": hits,
                 "curve": curve,
-                "gap": kept_gap,
-                "f": jnp.where(live, f, c["f"]),
+                "f": kept_f,
             }
 
         out = jax.lax.while_loop(cond, body, carry)
-        curve = jnp.where(grid[None, :] >= out["i"], out["gap"][:, None], out["curve"])
+        final_gap = gap_of(out["f"], out["status"])
+        curve = jnp.where(grid[None, :] >= out["i"], final_gap[:, None], out["curve"])
         return out["x"], out["f"], out["status"], out["stop"], out["hits"], curve
 
     return program
