@@ -90,7 +90,8 @@ def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) ->
     specs = study.specs()
     store = ResultsStore(out)
     stored = store.stored_keys()
-    todo = list({spec.key: spec for spec in specs if spec.key not in stored}.values())
+    unique = {spec.key: spec for spec in specs}
+    todo = [spec for key, spec in unique.items() if key not in stored]
     runner = registry.runner(study.runner)
     batches = list(getattr(runner, "batches", _default_batches)(todo))
     lane = getattr(runner, "lane", lambda batch: "")
@@ -108,5 +109,5 @@ def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) ->
         curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),
     )
     return StudyOutcome(
-        results, Path(out), len(todo), len(specs) - len(todo), time.perf_counter() - t0
+        results, Path(out), len(todo), len(unique) - len(todo), time.perf_counter() - t0
     )

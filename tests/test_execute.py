@@ -79,3 +79,13 @@ def test_a_failing_lane_is_raised_after_the_other_lane_is_written(lanes, tmp_pat
     again = execute.run_study(_study(), tmp_path, quiet=True)
     assert again.skipped == 9, "alpha, beta and delta were stored before the error surfaced"
     assert again.ran == 3
+
+
+def test_duplicate_specs_run_once_and_are_not_counted_as_stored(lanes, tmp_path):
+    lanes(LaneRunner())
+    study = Study(runner="lanes", problems=("alpha", "alpha"),
+                  optimizers=(OptimizerEntry("sgd"),), starts=2)  # fmt: skip
+    first = execute.run_study(study, tmp_path, quiet=True)
+    assert (first.ran, first.skipped) == (2, 0)
+    again = execute.run_study(study, tmp_path, quiet=True)
+    assert (again.ran, again.skipped) == (0, 2)
