@@ -141,3 +141,24 @@ def test_pack_and_unpack_round_trip_every_leaf():
     for name in state:
         assert back[name].dtype == state[name].dtype
         np.testing.assert_array_equal(back[name], state[name])
+
+
+def test_more_runs_than_a_slice_holds_take_further_calls_of_the_same_program():
+    beale = spec_landscape(_specs("beale", "adam", [0.01], 1)[0])
+    variant = landscape_optax.Variant.of("adam", {"learning_rate": 0.01})
+    branch = landscape_optax.Branch(("beale", None, 0), beale)
+    n = 10
+    runs = landscape_optax.Runs(
+        landscape=np.zeros(n, dtype=int),
+        starts=np.stack([start_point(beale, s) for s in _specs("beale", "adam", [0.01], n)]),
+        settings=[{"learning_rate": 0.01}] * n,
+        final=np.full(n, 1e-300),
+        seeds=np.zeros(n, np.uint32),
+    )
+    whole = landscape_optax.run_starts([variant], 0, [branch], [n], runs, 50)
+    programs = landscape_optax.Programs()
+    split = landscape_optax.run_starts([variant], 0, [branch], [4], runs, 50, programs=programs)
+    assert len(programs) == 1, "three calls of one program"
+    np.testing.assert_allclose(split.x, whole.x, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(split.stop, whole.stop)
+    np.testing.assert_allclose(split.curve, whole.curve, rtol=1e-12)
