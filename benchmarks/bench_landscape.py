@@ -18,8 +18,8 @@ import jax
 import numpy as np
 import optax
 import pytest
-from optbench.runners import landscape_optax
-from optbench.runners.landscape_common import landscape_for, uniform_point
+from optbench.runners.landscape import optax_program
+from optbench.runners.landscape.common import landscape_for, uniform_point
 
 from optbench import load_results, registry
 from optbench.execute import run_study
@@ -34,16 +34,16 @@ def beale():
 
 
 def _adam_call(beale):
-    variant = landscape_optax.Variant.of("adam", {"learning_rate": 0.01})
-    branch = landscape_optax.Branch(("beale", None, 0), beale)
-    runs = landscape_optax.Runs(
+    variant = optax_program.Variant.of("adam", {"learning_rate": 0.01})
+    branch = optax_program.Branch(("beale", None, 0), beale)
+    runs = optax_program.Runs(
         landscape=np.zeros(STARTS, dtype=int),
         starts=np.stack([uniform_point(beale, 0, i) for i in range(STARTS)]),
         settings=[{"learning_rate": 0.01}] * STARTS,
         final=np.full(STARTS, -1.0),
         seeds=np.zeros(STARTS, np.uint32),
     )
-    return lambda: landscape_optax.run_starts([variant], 0, [branch], [STARTS], runs, STEPS)
+    return lambda: optax_program.run_starts([variant], 0, [branch], [STARTS], runs, STEPS)
 
 
 def test_adam_vectorized_throughput(benchmark, beale):

@@ -14,10 +14,12 @@ import time
 
 import jax
 import pytest
-from optbench.runners import mnist, mnist_jax
-from optbench.runners.mnist_model import ModelConfig, prepare
+from optbench.runners.mnist import data as mnist_data
+from optbench.runners.mnist import jax_trainer
+from optbench.runners.mnist import plugin as mnist_plugin
+from optbench.runners.mnist.model import ModelConfig, prepare
 
-from optbench import datasets, registry
+from optbench import registry
 from optbench.spec import RunSpec
 
 BATCHES = (7, 128, 784)
@@ -27,7 +29,7 @@ EPOCH_SECONDS: dict[tuple[str, int], float] = {}
 
 @pytest.fixture(scope="module")
 def data():
-    return prepare(datasets.load("mnist"), validation="test")
+    return prepare(mnist_data.load("mnist"), validation="test")
 
 
 def _record(benchmark, backend: str, batch: int, seconds: float) -> None:
@@ -45,12 +47,12 @@ def test_epoch_jax(benchmark, data, batch):
     """One compiled `lax.scan` epoch over 60,000 images."""
     config = ModelConfig()
     n = len(data.x_train)
-    tx = mnist.build_optimizer(registry.optimizer("sgd"), SGD, -(-n // batch))
-    params = mnist_jax.init_params(jax.random.key(0), config)
+    tx = mnist_plugin.build_optimizer(registry.optimizer("sgd"), SGD, -(-n // batch))
+    params = jax_trainer.init_params(jax.random.key(0), config)
     state = tx.init(params)
     x, y = jax.numpy.asarray(data.x_train), jax.numpy.asarray(data.y_train)
     scale = jax.numpy.ones((), jax.numpy.float32)
-    epoch = mnist_jax.make_epoch(config, tx, batch, n)
+    epoch = jax_trainer.make_epoch(config, tx, batch, n)
     compiled = epoch.lower(params, state, jax.random.key(1), scale, x, y).compile()
     jax.block_until_ready(compiled(params, state, jax.random.key(1), scale, x, y))
 
@@ -64,14 +66,14 @@ def test_epoch_jax(benchmark, data, batch):
 @pytest.mark.parametrize("batch", BATCHES)
 def test_epoch_keras(benchmark, data, batch):
     """One `model.fit` epoch over 60,000 images with Keras 3 on TensorFlow."""
-    from optbench.runners import mnist_keras
+    from optbench.runners.mnist import keras_trainer
 
-    keras = mnist_keras.import_keras("tensorflow")
+    keras = keras_trainer.import_keras("tensorflow")
     config = ModelConfig()
-    model = mnist_keras.build_model(config, 0, keras)
-    optimizer = mnist.build_optimizer(registry.optimizer("keras.sgd"), SGD, 1)
-    mnist_keras.compile_model(model, optimizer, config, keras)
-    y = mnist_keras.targets(data.y_train, config)
+    model = keras_trainer.build_model(config, 0, keras)
+    optimizer = mnist_plugin.build_optimizer(registry.optimizer("keras.sgd"), SGD, 1)
+    keras_trainer.compile_model(model, optimizer, config, keras)
+    y = keras_trainer.targets(data.y_train, config)
     model.fit(data.x_train[: batch * 3], y[: batch * 3], batch_size=batch, epochs=1, verbose=0)
 
     def one_epoch():
@@ -83,7 +85,7 @@ def test_epoch_keras(benchmark, data, batch):
 
 def test_run_a_jax(benchmark, data):
     """The seed's Run A (SGD, legacy decay, batch 7, 60 epochs) end to end in JAX; peak memory."""
-    os.environ[mnist.QUIET_ENV] = "1"
+    os.environ[mnist_plugin.QUIET_ENV] = "1"
     hp = SGD | {"decay": 0.1 / 60}
     spec = RunSpec(
         "mnist",
@@ -93,11 +95,13 @@ def test_run_a_jax(benchmark, data):
         budget={"epochs": 60},
         options={"batch_size": 7, "validation": "test", "initializer": "uniform"},
     )
-    settings = mnist.spec_settings(spec)
-    tx = mnist.build_optimizer(registry.optimizer("sgd"), spec.hp, -(-len(data.x_train) // 7))
+    settings = mnist_plugin.spec_settings(spec)
+    tx = mnist_plugin.build_optimizer(
+        registry.optimizer("sgd"), spec.hp, -(-len(data.x_train) // 7)
+    )
     t0 = time.perf_counter()
     outcome = benchmark.pedantic(
-        mnist_jax.train,
+        jax_trainer.train,
         args=(data, ModelConfig.from_options(spec.opts), tx, settings),
         rounds=1,
         iterations=1,

@@ -16,7 +16,7 @@ them against the installed Keras), plus the schedule hyperparameters of
   `LearningRateScheduler` for per-epoch schedules (the seed's way), or `ReduceLROnPlateau`
   (monitoring "loss") for `schedule="reduce_on_plateau"`, which runs per epoch only. Pass them
   to `fit`. A built optimizer also carries its own set as `optimizer.optbench_callbacks`, which
-  `optbench.runners.keras_landscape.run_keras` uses when it is given none.
+  `optbench.runners.landscape.keras_loop.run_keras` uses when it is given none.
 
 Differences from the optax plugins of the same algorithm (see tests/test_parity.py):
 - On the TensorFlow backend Keras casts Python-float hyperparameters such as SGD's momentum

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from optbench.runners.mnist_model import prepare
+from optbench.runners.mnist import data as mnist_data
+from optbench.runners.mnist.model import prepare
 
-from optbench import datasets
 from optbench.cli import main
 from optbench.errors import OptbenchError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-REAL_FASHION = datasets.DATASETS["fashion-mnist"]
+REAL_FASHION = mnist_data.DATASETS["fashion-mnist"]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -32,11 +32,11 @@ DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 def isolated_cache(tmp_path, monkeypatch):
     """No real Keras cache, Debian install or $OPTBENCH_DATA leak into these tests."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
-    monkeypatch.delenv(datasets.DATA_ENV, raising=False)
+    monkeypatch.delenv(mnist_data.DATA_ENV, raising=False)
     fashion = dataclasses.replace(
-        datasets.DATASETS["fashion-mnist"], system_dirs=(str(tmp_path / "no-debian"),)
+        mnist_data.DATASETS["fashion-mnist"], system_dirs=(str(tmp_path / "no-debian"),)
     )
-    monkeypatch.setitem(datasets.DATASETS, "fashion-mnist", fashion)
+    monkeypatch.setitem(mnist_data.DATASETS, "fashion-mnist", fashion)
 
 
 @pytest.mark.skipif(
@@ -44,8 +44,8 @@ def isolated_cache(tmp_path, monkeypatch):
 )
 def test_fashion_mnist_from_the_debian_package(monkeypatch):
     """`apt-get install dataset-fashion-mnist` (done by .ci/run) puts the files where we look."""
-    monkeypatch.setitem(datasets.DATASETS, "fashion-mnist", REAL_FASHION)
-    loaded = datasets.load("fashion-mnist")
+    monkeypatch.setitem(mnist_data.DATASETS, "fashion-mnist", REAL_FASHION)
+    loaded = mnist_data.load("fashion-mnist")
     assert Path(loaded.source) == DEBIAN_FASHION
     assert loaded.x_train.shape == (60000, 28, 28) and loaded.x_test.shape == (10000, 28, 28)
     assert np.bincount(loaded.y_train).tolist() == [6000] * 10
@@ -55,7 +55,7 @@ def test_fashion_mnist_from_the_debian_package(monkeypatch):
 
 @pytest.fixture(scope="module")
 def arrays(mnist_dir):
-    return datasets.load("mnist", mnist_dir)
+    return mnist_data.load("mnist", mnist_dir)
 
 
 def test_genuine_mnist_shapes_dtypes_and_label_counts(arrays, mnist_dir):
@@ -96,10 +96,10 @@ def test_uncompressed_idx_files_are_read(tmp_path):
         ("train-images-idx3-ubyte", (6, 28, 28)),
         ("t10k-images-idx3-ubyte", (4, 28, 28)),
     ]:
-        _write_idx(tmp_path / stem, rng.integers(0, 256, shape), datasets.IMAGE_MAGIC)
+        _write_idx(tmp_path / stem, rng.integers(0, 256, shape), mnist_data.IMAGE_MAGIC)
     for stem, n in [("train-labels-idx1-ubyte", 6), ("t10k-labels-idx1-ubyte", 4)]:
-        _write_idx(tmp_path / stem, np.arange(n) % 10, datasets.LABEL_MAGIC)
-    loaded = datasets.load("mnist", tmp_path)
+        _write_idx(tmp_path / stem, np.arange(n) % 10, mnist_data.LABEL_MAGIC)
+    loaded = mnist_data.load("mnist", tmp_path)
     assert loaded.x_train.shape == (6, 28, 28) and loaded.y_test.tolist() == [0, 1, 2, 3]
 
 
@@ -107,16 +107,16 @@ def test_missing_dataset_names_every_place_and_the_command(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(OptbenchError) as info:
-        datasets.load("mnist", empty)
+        mnist_data.load("mnist", empty)
     message = str(info.value)
     assert str(empty) in message and "missing train-images-idx3-ubyte[.gz]" in message
-    assert str(datasets.keras_cache() / "mnist.npz") in message
+    assert str(mnist_data.keras_cache() / "mnist.npz") in message
     assert "optbench data download mnist" in message
 
 
 def test_fashion_mnist_does_not_take_mnist_files(mnist_dir):
     with pytest.raises(OptbenchError, match=r"holds mnist.*optbench data download fashion-mnist"):
-        datasets.load("fashion-mnist", mnist_dir)
+        mnist_data.load("fashion-mnist", mnist_dir)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "magic", "gzip"])
@@ -136,7 +136,7 @@ def test_corrupt_file_is_an_error_naming_it(tmp_path, mnist_dir, damage):
         images.write_bytes(b"not a gzip file at all")
         expected = "corrupt dataset file"
     with pytest.raises(OptbenchError, match=expected) as info:
-        datasets.load("mnist", tmp_path)
+        mnist_data.load("mnist", tmp_path)
     assert "t10k-images-idx3-ubyte.gz" in str(info.value)
 
 
@@ -170,11 +170,11 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def test_download_from_local_server_verifies_and_caches(server):
     good, bad = server
     with pytest.raises(OptbenchError, match=r"checksum mismatch.*t10k-labels"):
-        datasets.download("mnist", bad)
-    assert not (datasets.keras_cache() / "mnist" / "t10k-labels-idx1-ubyte.gz").exists()
-    folder = datasets.download("mnist", good)
-    assert folder == datasets.keras_cache() / "mnist"
-    loaded = datasets.load("mnist")
+        mnist_data.download("mnist", bad)
+    assert not (mnist_data.keras_cache() / "mnist" / "t10k-labels-idx1-ubyte.gz").exists()
+    folder = mnist_data.download("mnist", good)
+    assert folder == mnist_data.keras_cache() / "mnist"
+    loaded = mnist_data.load("mnist")
     assert Path(loaded.source) == folder
     assert np.bincount(loaded.y_train).tolist() == TRAIN_COUNTS
 
@@ -183,14 +183,14 @@ def test_cli_data_download_and_where(server):
     good, _ = server
     result = CliRunner().invoke(main, ["data", "download", "mnist", "--url-base", good])
     assert result.exit_code == 0, result.output
-    assert str(datasets.keras_cache() / "mnist") in result.output
+    assert str(mnist_data.keras_cache() / "mnist") in result.output
     where = CliRunner().invoke(main, ["data", "where"])
     assert where.exit_code == 0
-    assert f"mnist: {datasets.keras_cache() / 'mnist'}\n" in where.output
-    assert f"  * {datasets.keras_cache() / 'mnist'}\n" in where.output
+    assert f"mnist: {mnist_data.keras_cache() / 'mnist'}\n" in where.output
+    assert f"  * {mnist_data.keras_cache() / 'mnist'}\n" in where.output
     assert "fashion-mnist: not found" in where.output
 
 
 def test_unknown_dataset_lists_the_known():
     with pytest.raises(OptbenchError, match="unknown dataset 'cifar'; known: mnist, fashion-mnist"):
-        datasets.load("cifar")
+        mnist_data.load("cifar")

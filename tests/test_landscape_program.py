@@ -10,9 +10,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from optbench.runners import landscape_optax, landscape_state
-from optbench.runners.landscape import LandscapeRunner, Plan
-from optbench.runners.landscape_common import spec_landscape, start_point
+from optbench.runners.landscape import optax_program, packed_state
+from optbench.runners.landscape.common import spec_landscape, start_point
+from optbench.runners.landscape.plugin import LandscapeRunner, Plan
 
 from optbench import registry
 from optbench.spec import RunSpec
@@ -55,9 +55,9 @@ def mixed():
         + _specs("beale", "rmsprop", [0.001])
         + _specs("booth", "sgd", [0.001])
     )
-    before = len(landscape_optax.PROGRAMS)
+    before = len(optax_program.PROGRAMS)
     rows = LandscapeRunner().run(batch).rows
-    return batch, rows, len(landscape_optax.PROGRAMS) - before
+    return batch, rows, len(optax_program.PROGRAMS) - before
 
 
 def _plain_loop(spec: RunSpec) -> np.ndarray:
@@ -98,8 +98,8 @@ def test_plan_shares_what_does_not_vary(mixed):
 
 
 def test_step_count_is_shared_unless_the_data_drives_it():
-    adam = landscape_optax.Variant.of("adam", {"learning_rate": 0.1, "b1": 0.9})
-    axes = landscape_optax.state_axes(adam, 2, frozenset({"learning_rate"}))
+    adam = optax_program.Variant.of("adam", {"learning_rate": 0.1, "b1": 0.9})
+    axes = optax_program.state_axes(adam, 2, frozenset({"learning_rate"}))
     leaves = jax.tree.leaves(axes, is_leaf=lambda a: a is None)
     assert None in leaves and 0 in leaves
     assert axes.hyperparams == {"b1": None, "b2": None, "eps": None, "eps_root": None,
@@ -114,12 +114,12 @@ def test_step_count_is_shared_unless_the_data_drives_it():
     original = plugin.build
     try:
         object.__setattr__(plugin, "build", lambda **hp: counted_where_finite(original(**hp)))
-        guarded = landscape_optax.Variant.of("adam", {"learning_rate": 0.1})
-        landscape_optax.state_axes.cache_clear()
-        axes = landscape_optax.state_axes(guarded, 2, frozenset())
+        guarded = optax_program.Variant.of("adam", {"learning_rate": 0.1})
+        optax_program.state_axes.cache_clear()
+        axes = optax_program.state_axes(guarded, 2, frozenset())
     finally:
         object.__setattr__(plugin, "build", original)
-        landscape_optax.state_axes.cache_clear()
+        optax_program.state_axes.cache_clear()
     assert axes.notfinite_count == 0, "a count that depends on the gradients stays per run"
 
 
@@ -133,11 +133,11 @@ def test_pack_and_unpack_round_trip_every_leaf():
     one_run = jax.tree.map(lambda v, a: v if a is None else v[0], state, axes,
                            is_leaf=lambda a: a is None)  # fmt: skip
     shapes = jax.eval_shape(lambda: one_run)
-    layout = landscape_state.layout_of(shapes, axes)
+    layout = packed_state.layout_of(shapes, axes)
     assert (layout.per_run_width, layout.shared_width) == (4, 1)
-    buffer, shared = landscape_state.pack(layout, state, 4, width=6, shared_width=2)
+    buffer, shared = packed_state.pack(layout, state, 4, width=6, shared_width=2)
     assert buffer.shape == (4, 6) and shared.shape == (2,)
-    back = landscape_state.unpack(layout, buffer, shared)
+    back = packed_state.unpack(layout, buffer, shared)
     for name in state:
         assert back[name].dtype == state[name].dtype
         np.testing.assert_array_equal(back[name], state[name])
@@ -145,19 +145,19 @@ def test_pack_and_unpack_round_trip_every_leaf():
 
 def test_more_runs_than_a_slice_holds_take_further_calls_of_the_same_program():
     beale = spec_landscape(_specs("beale", "adam", [0.01], 1)[0])
-    variant = landscape_optax.Variant.of("adam", {"learning_rate": 0.01})
-    branch = landscape_optax.Branch(("beale", None, 0), beale)
+    variant = optax_program.Variant.of("adam", {"learning_rate": 0.01})
+    branch = optax_program.Branch(("beale", None, 0), beale)
     n = 10
-    runs = landscape_optax.Runs(
+    runs = optax_program.Runs(
         landscape=np.zeros(n, dtype=int),
         starts=np.stack([start_point(beale, s) for s in _specs("beale", "adam", [0.01], n)]),
         settings=[{"learning_rate": 0.01}] * n,
         final=np.full(n, 1e-300),
         seeds=np.zeros(n, np.uint32),
     )
-    whole = landscape_optax.run_starts([variant], 0, [branch], [n], runs, 50)
-    programs = landscape_optax.Programs()
-    split = landscape_optax.run_starts([variant], 0, [branch], [4], runs, 50, programs=programs)
+    whole = optax_program.run_starts([variant], 0, [branch], [n], runs, 50)
+    programs = optax_program.Programs()
+    split = optax_program.run_starts([variant], 0, [branch], [4], runs, 50, programs=programs)
     assert len(programs) == 1, "three calls of one program"
     np.testing.assert_allclose(split.x, whole.x, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(split.stop, whole.stop)

@@ -10,9 +10,9 @@ import numpy as np
 import optax
 import pandas as pd
 import pytest
-from optbench.runners import landscape_optax
-from optbench.runners.landscape import LandscapeRunner
-from optbench.runners.landscape_common import spec_landscape, start_point
+from optbench.runners.landscape import optax_program
+from optbench.runners.landscape.common import spec_landscape, start_point
+from optbench.runners.landscape.plugin import LandscapeRunner
 
 from optbench import registry, rollup
 from optbench.errors import OptbenchError
@@ -62,9 +62,9 @@ def two_d(runner):
         + specs("rosenbrock", "sgd", 50, 1000, target=1e-7, learning_rate=1e-6)
         + specs("rosenbrock", "sgd", 50, 1000, target=1e-7, learning_rate=0.5)
     )
-    before = len(landscape_optax.PROGRAMS)
+    before = len(optax_program.PROGRAMS)
     result = runner.run(batch)
-    return batch, result, len(landscape_optax.PROGRAMS) - before
+    return batch, result, len(optax_program.PROGRAMS) - before
 
 
 def test_adam_solves_sphere_from_every_start(two_d):
@@ -146,12 +146,12 @@ def test_targets_ladder_and_fixed_budget_columns(two_d):
 
 def test_seeded_runs_are_bit_identical(runner, two_d):
     batch, first, _ = two_d
-    fresh = landscape_optax.Programs()
-    original, landscape_optax.PROGRAMS = landscape_optax.PROGRAMS, fresh
+    fresh = optax_program.Programs()
+    original, optax_program.PROGRAMS = optax_program.PROGRAMS, fresh
     try:
         again = LandscapeRunner().run(batch)
     finally:
-        landscape_optax.PROGRAMS = original
+        optax_program.PROGRAMS = original
     assert len(fresh) == 1, "compiled anew"
     columns = ["run_key", "f_final", "x_final", "steps", "steps_to.1e-3", "status"]
     pd.testing.assert_frame_equal(first.rows[columns], again.rows[columns])

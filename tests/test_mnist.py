@@ -8,11 +8,12 @@ import jax
 import numpy as np
 import pandas as pd
 import pytest
-from optbench.runners import mnist, mnist_jax
-from optbench.runners.mnist_callbacks import EarlyStopping, KeepBest, ReduceLROnPlateau
-from optbench.runners.mnist_model import ModelConfig, prepare
+from optbench.runners.mnist import jax_trainer, seed_table
+from optbench.runners.mnist import plugin as mnist_plugin
+from optbench.runners.mnist.callbacks import EarlyStopping, KeepBest, ReduceLROnPlateau
+from optbench.runners.mnist.model import ModelConfig, prepare
 
-from optbench import network_rollup, registry
+from optbench import registry
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 from optbench.study import Study, load_study
@@ -25,7 +26,7 @@ SUBSET = {"subset": 5000, "batch_size": 32}
 @pytest.fixture(autouse=True)
 def data_and_quiet(mnist_dir, monkeypatch):
     monkeypatch.setenv("OPTBENCH_DATA", str(mnist_dir))
-    monkeypatch.setenv(mnist.QUIET_ENV, "1")
+    monkeypatch.setenv(mnist_plugin.QUIET_ENV, "1")
 
 
 def spec(optimizer: str, hp: dict, epochs: int = 3, seed: int = 0, **options) -> RunSpec:
@@ -53,9 +54,9 @@ def jax_runs(mnist_dir):
     import os
 
     os.environ["OPTBENCH_DATA"] = str(mnist_dir)
-    os.environ[mnist.QUIET_ENV] = "1"
-    first = mnist.runner.run([spec("sgd", SGD, checkpoint=True)])
-    again = mnist.runner.run([spec("sgd", SGD, checkpoint=True)])
+    os.environ[mnist_plugin.QUIET_ENV] = "1"
+    first = mnist_plugin.runner.run([spec("sgd", SGD, checkpoint=True)])
+    again = mnist_plugin.runner.run([spec("sgd", SGD, checkpoint=True)])
     return first, again
 
 
@@ -66,7 +67,7 @@ def test_jax_learns_on_a_subset_and_fills_the_row(jax_runs):
     assert row["val_acc"] > 0.85 and row["test_acc"] > 0.85
     assert row["epochs"] == 3 and row["n_params"] == 55050
     assert row["env.device"].startswith("cpu") and row["compile_s"] > 0
-    assert set(result.curves["name"]) == set(mnist.CURVE_NAMES.values())
+    assert set(result.curves["name"]) == set(mnist_plugin.CURVE_NAMES.values())
     assert curve(result, "train_loss")[-1] < curve(result, "train_loss")[0]
 
 
@@ -75,7 +76,7 @@ def test_same_seed_gives_identical_jax_numbers(jax_runs):
     for name in ("train_loss", "val_loss", "val_accuracy", "lr"):
         np.testing.assert_array_equal(curve(first, name), curve(again, name))
     assert first.rows["test_acc"].iloc[0] == again.rows["test_acc"].iloc[0]
-    other = mnist.runner.run([spec("sgd", SGD, epochs=1, seed=1)])
+    other = mnist_plugin.runner.run([spec("sgd", SGD, epochs=1, seed=1)])
     assert curve(other, "val_loss")[0] != curve(first, "val_loss")[0]
 
 
@@ -89,7 +90,7 @@ def test_checkpoint_keeps_the_best_epoch_jax(jax_runs, tmp_path):
 def test_early_stopping_on_a_constructed_plateau_jax():
     # a learning rate of 1e-9: val_loss moves by far less than min_delta after the first epoch
     flat = {"learning_rate": 1e-9}
-    result = mnist.runner.run(
+    result = mnist_plugin.runner.run(
         [spec("sgd", flat, epochs=10, subset=640, early_stopping=2, min_delta=1e-3)]
     )
     row = result.rows.iloc[0]
@@ -98,13 +99,13 @@ def test_early_stopping_on_a_constructed_plateau_jax():
 
 def test_recorded_lr_is_the_schedule_jax():
     hp = SGD | {"schedule": "exponential", "k": 0.1, "per": "epoch"}
-    result = mnist.runner.run([spec("sgd", hp, epochs=3, subset=640)])
+    result = mnist_plugin.runner.run([spec("sgd", hp, epochs=3, subset=640)])
     expected = 0.1 * np.exp(-0.1 * np.arange(3))
     np.testing.assert_allclose(curve(result, "lr"), expected, rtol=1e-6)
 
 
 def test_reduce_lr_on_plateau_jax():
-    result = mnist.runner.run(
+    result = mnist_plugin.runner.run(
         [
             spec(
                 "sgd",
@@ -122,16 +123,16 @@ def test_reduce_lr_on_plateau_jax():
 
 
 def test_divergence_is_a_result_not_a_crash():
-    result = mnist.runner.run([spec("sgd", {"learning_rate": 1e12}, epochs=3, subset=640)])
+    result = mnist_plugin.runner.run([spec("sgd", {"learning_rate": 1e12}, epochs=3, subset=640)])
     row = result.rows.iloc[0]
     assert (row["status"] == "diverged" and row["epochs"] < 3) or math.isnan(row["train_loss"])
 
 
 def test_jax_save_and_reload_give_the_same_predictions(tmp_path, mnist_dir):
-    result = mnist.runner.run([spec("sgd", SGD, epochs=1, save_dir=str(tmp_path))])
-    params, config = mnist_jax.load(result.rows["saved"].iloc[0])
-    data = mnist.spec_data(spec("sgd", SGD))
-    accuracy = (mnist_jax.predict(params, data.x_test, config).argmax(1) == data.y_test).mean()
+    result = mnist_plugin.runner.run([spec("sgd", SGD, epochs=1, save_dir=str(tmp_path))])
+    params, config = jax_trainer.load(result.rows["saved"].iloc[0])
+    data = mnist_plugin.spec_data(spec("sgd", SGD))
+    accuracy = (jax_trainer.predict(params, data.x_test, config).argmax(1) == data.y_test).mean()
     assert accuracy == pytest.approx(result.rows["test_acc"].iloc[0], abs=1e-6)
 
 
@@ -140,7 +141,7 @@ def test_jax_save_and_reload_give_the_same_predictions(tmp_path, mnist_dir):
     [("mean_squared_error", "uniform"), ("sparse_categorical_crossentropy", "he_normal")],
 )
 def test_jax_losses_and_initializers_train(loss, initializer):
-    result = mnist.runner.run(
+    result = mnist_plugin.runner.run(
         [spec("adam", {"learning_rate": 0.003}, epochs=1, loss=loss, initializer=initializer)]
     )
     assert result.rows["val_acc"].iloc[0] > 0.8
@@ -180,9 +181,9 @@ def keras_run(mnist_dir, tmp_path_factory):
     import os
 
     os.environ["OPTBENCH_DATA"] = str(mnist_dir)
-    os.environ[mnist.QUIET_ENV] = "1"
+    os.environ[mnist_plugin.QUIET_ENV] = "1"
     folder = tmp_path_factory.mktemp("keras-save")
-    return mnist.runner.run([spec("keras.sgd", SGD, checkpoint=True, save_dir=str(folder))])
+    return mnist_plugin.runner.run([spec("keras.sgd", SGD, checkpoint=True, save_dir=str(folder))])
 
 
 def test_keras_learns_on_a_subset(keras_run):
@@ -193,16 +194,16 @@ def test_keras_learns_on_a_subset(keras_run):
 
 
 def test_keras_checkpoint_keeps_the_best_and_reload_gives_the_same(keras_run):
-    from optbench.runners import mnist_keras
+    from optbench.runners.mnist import keras_trainer
 
     row = keras_run.rows.iloc[0]
     val = curve(keras_run, "val_accuracy")
     assert row["best_epoch"] == int(np.argmax(val)) + 1
-    data = mnist.spec_data(spec("keras.sgd", SGD))
-    y_val = mnist_keras.targets(data.y_val, ModelConfig())
-    y_test = mnist_keras.targets(data.y_test, ModelConfig())
-    from_json = mnist_keras.load(row["saved"])
-    whole = mnist_keras.load(row["saved"], whole=True)
+    data = mnist_plugin.spec_data(spec("keras.sgd", SGD))
+    y_val = keras_trainer.targets(data.y_val, ModelConfig())
+    y_test = keras_trainer.targets(data.y_test, ModelConfig())
+    from_json = keras_trainer.load(row["saved"])
+    whole = keras_trainer.load(row["saved"], whole=True)
     kept = from_json.evaluate(data.x_val, y_val, verbose=0, return_dict=True)["accuracy"]
     assert kept == pytest.approx(val.max(), abs=1e-6)
     test = whole.evaluate(data.x_test, y_test, verbose=0, return_dict=True)["accuracy"]
@@ -214,9 +215,9 @@ def test_keras_checkpoint_keeps_the_best_and_reload_gives_the_same(keras_run):
 
 def test_keras_lr_is_the_schedule_and_early_stopping_stops():
     hp = SGD | {"schedule": "exponential", "k": 0.1, "per": "epoch"}
-    result = mnist.runner.run([spec("keras.sgd", hp, epochs=3, subset=640)])
+    result = mnist_plugin.runner.run([spec("keras.sgd", hp, epochs=3, subset=640)])
     np.testing.assert_allclose(curve(result, "lr"), 0.1 * np.exp(-0.1 * np.arange(3)), rtol=1e-6)
-    flat = mnist.runner.run(
+    flat = mnist_plugin.runner.run(
         [
             spec(
                 "keras.sgd",
@@ -233,17 +234,17 @@ def test_keras_lr_is_the_schedule_and_early_stopping_stops():
 
 def test_check_rejects_bad_specs_with_the_allowed_values():
     with pytest.raises(OptbenchError, match=r"unknown initializer 'zeroes'.*glorot_uniform"):
-        mnist.runner.check(spec("sgd", SGD, initializer="zeroes"))
+        mnist_plugin.runner.check(spec("sgd", SGD, initializer="zeroes"))
     with pytest.raises(OptbenchError, match=r"unknown loss 'nll'.*categorical_crossentropy"):
-        mnist.runner.check(spec("sgd", SGD, loss="nll"))
+        mnist_plugin.runner.check(spec("sgd", SGD, loss="nll"))
     with pytest.raises(OptbenchError, match="'bfgs' is a scipy optimizer"):
-        mnist.runner.check(RunSpec("mnist", "mnist", "bfgs", budget={"epochs": 1}))
+        mnist_plugin.runner.check(RunSpec("mnist", "mnist", "bfgs", budget={"epochs": 1}))
     with pytest.raises(OptbenchError, match="unknown keras_backend 'torch'"):
-        mnist.runner.check(spec("keras.sgd", SGD, keras_backend="torch"))
+        mnist_plugin.runner.check(spec("keras.sgd", SGD, keras_backend="torch"))
     with pytest.raises(OptbenchError, match="unknown dataset 'cifar'"):
-        mnist.runner.check(RunSpec("mnist", "cifar", "sgd", budget={"epochs": 1}))
+        mnist_plugin.runner.check(RunSpec("mnist", "cifar", "sgd", budget={"epochs": 1}))
     with pytest.raises(OptbenchError, match="budget is epochs"):
-        mnist.runner.check(RunSpec("mnist", "mnist", "sgd", budget={"steps": 5}))
+        mnist_plugin.runner.check(RunSpec("mnist", "mnist", "sgd", budget={"steps": 5}))
 
 
 def test_model_config_counts_the_seed_parameters():
@@ -295,7 +296,7 @@ def test_network_rollup_means_and_seed_columns():
             "wall_s": 60.0,
         }
     )
-    table = network_rollup.beside_seed(runs)
+    table = seed_table.beside_seed(runs)
     a = table[table["option.label"] == "A"].iloc[0]
     assert a["runs"] == 2 and a["val_acc"] == pytest.approx(0.97)
     assert a["val_acc_std"] == pytest.approx(np.std([0.96, 0.98], ddof=1))
@@ -305,15 +306,15 @@ def test_network_rollup_means_and_seed_columns():
 
 
 def test_prepare_rejects_a_subset_too_large(mnist_dir):
-    from optbench import datasets
+    from optbench.runners.mnist import data as mnist_data
 
     with pytest.raises(OptbenchError, match=r"subset must be in 1..50000"):
-        prepare(datasets.load("mnist", mnist_dir), subset=70000)
+        prepare(mnist_data.load("mnist", mnist_dir), subset=70000)
 
 
 def test_keras_on_the_jax_backend_runs_in_its_own_process(keras_run):
     # keras_run imported Keras on TensorFlow here, so this run must go to a fresh process
-    result = mnist.runner.run(
+    result = mnist_plugin.runner.run(
         [spec("keras.sgd", SGD, epochs=1, subset=640, keras_backend="jax", batch_size=64)]
     )
     row = result.rows.iloc[0]
@@ -325,7 +326,7 @@ def test_keras_on_the_jax_backend_runs_in_its_own_process(keras_run):
 def test_recorded_lr_with_legacy_decay_stacked_on_the_schedule(optimizer):
     """lr0·e^(−k·epoch) / (1 + decay·iterations) at each epoch's last update, both backends."""
     hp = SGD | {"decay": 0.1, "schedule": "exponential", "k": 0.1, "per": "epoch"}
-    result = mnist.runner.run([spec(optimizer, hp, epochs=2, subset=640, batch_size=64)])
+    result = mnist_plugin.runner.run([spec(optimizer, hp, epochs=2, subset=640, batch_size=64)])
     epochs, steps = np.arange(2), 10
     expected = 0.1 * np.exp(-0.1 * epochs) / (1 + 0.1 * (steps * (epochs + 1) - 1))
     np.testing.assert_allclose(curve(result, "lr"), expected, rtol=1e-5)

@@ -67,7 +67,7 @@ def run_transformation(tx: optax.GradientTransformation) -> tuple[np.ndarray, np
 
 
 def run_keras_plugin(name: str, hp: dict) -> tuple[np.ndarray, np.ndarray]:
-    from optbench.runners.keras_landscape import run_keras
+    from optbench.runners.landscape.keras_loop import run_keras
 
     plugin = registry.optimizer(name)
     value_and_grad = jax.jit(jax.value_and_grad(beale))
@@ -174,7 +174,7 @@ def sphere(x):
     "name", [p.name for p in registry.plugins("optimizer").values() if p.obj.family == "keras"]
 )
 def test_every_keras_optimizer_lowers_the_sphere(keras, name):
-    from optbench.runners.keras_landscape import run_keras
+    from optbench.runners.landscape.keras_loop import run_keras
 
     plugin = registry.optimizer(name)
     hp = {"learning_rate": 0.05}

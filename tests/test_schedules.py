@@ -230,7 +230,7 @@ def test_keras_per_epoch_schedules_use_a_callback(keras):
 
 def test_reduce_on_plateau_in_optax_and_keras(keras):
     """On a flat loss, both cut the learning rate by `factor` after every `patience` flat epochs."""
-    from optbench.runners.keras_landscape import run_keras
+    from optbench.runners.landscape.keras_loop import run_keras
 
     from optbench import registry
 

@@ -74,7 +74,7 @@ def test_rerun_skips_stored_keys(tmp_path):
 
 
 FLAKY = """
-from optbench.runners.landscape import runner as base
+from optbench.runners.landscape.plugin import runner as base
 
 
 class Flaky:

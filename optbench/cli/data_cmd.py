@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from optbench import datasets
 from optbench.cli.common import usage_errors
+from optbench.runners.mnist import data as mnist_data
 
 
 @click.group("data")
@@ -14,14 +14,14 @@ def data_command() -> None:
 
 
 @data_command.command("download")
-@click.argument("name", type=click.Choice(sorted(datasets.DATASETS), case_sensitive=False))
+@click.argument("name", type=click.Choice(sorted(mnist_data.DATASETS), case_sensitive=False))
 @click.option(
     "--url-base", help="Fetch the four IDX files from this URL (a mirror, a local server)."
 )
 @usage_errors
 def download_command(name: str, url_base: str | None) -> None:
     """Download NAME (checksum-verified) into the Keras dataset cache."""
-    path = datasets.download(name, url_base)
+    path = mnist_data.download(name, url_base)
     click.echo(f"{name}: stored in {path}")
 
 
@@ -35,11 +35,11 @@ def download_command(name: str, url_base: str | None) -> None:
 @usage_errors
 def where_command(data_dir: str | None) -> None:
     """For every dataset, the places looked in, in order, and the one that is used."""
-    for name in datasets.DATASETS:
+    for name in mnist_data.DATASETS:
         try:
-            used = datasets.load(name, data_dir).source
-        except datasets.OptbenchError:
+            used = mnist_data.load(name, data_dir).source
+        except mnist_data.OptbenchError:
             used = None
         click.echo(f"{name}: {used or 'not found'}")
-        for place in datasets.candidates(name, data_dir):
+        for place in mnist_data.candidates(name, data_dir):
             click.echo(f"  {'*' if str(place) == used else '-'} {place}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from optbench import network_rollup, registry, rollup
+from optbench import registry, rollup
 from optbench.cli.common import echo_table, usage_errors
 from optbench.errors import OptbenchError
 from optbench.execute import run_study
@@ -148,8 +148,9 @@ def run_command(
         f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
         f"{outcome.wall_s:.1f} s"
     )
-    if "f_gap" not in runs:  # network rows: accuracies and times, beside the seed's
-        echo_table(network_rollup.beside_seed(runs), float_format="{:.4g}")
+    summary = getattr(registry.runner(study.runner), "summary", None)
+    if summary is not None:  # the runner's own table (networks: accuracies beside the seed's)
+        echo_table(summary(runs), float_format="{:.4g}")
         click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
         return
     table = rollup.summary(runs, targets=())

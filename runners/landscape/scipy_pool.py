@@ -14,7 +14,7 @@ from typing import Any
 
 import jax
 import numpy as np
-from optbench.runners.landscape_common import (
+from optbench.runners.landscape.common import (
     DIVERGED,
     FEV_TO,
     STEPS_TO,

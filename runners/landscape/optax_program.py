@@ -25,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.extend import core as jax_core
-from optbench.runners import landscape_state
-from optbench.runners.landscape_common import TARGETS, curve_grid, escape_limit
+from optbench.runners.landscape import packed_state
+from optbench.runners.landscape.common import TARGETS, curve_grid, escape_limit
 
 from optbench import registry
 from optbench.contracts import Landscape, OptimizerPlugin
@@ -210,7 +210,7 @@ def _build_program(
         return tuple(jnp.concatenate([jnp.asarray(p[k], x.dtype) for p in parts]) for k in range(3))
 
     layouts = [
-        landscape_state.layout_of(
+        packed_state.layout_of(
             jax.eval_shape(
                 lambda x, hp, v=v: v.build(hp).init(x),
                 jax.ShapeDtypeStruct((dim,), jnp.float64),
@@ -220,7 +220,7 @@ def _build_program(
         )
         for v, a in zip(variants, axes, strict=True)
     ]
-    width, shared_width = landscape_state.widths(layouts)
+    width, shared_width = packed_state.widths(layouts)
 
     packed = len(variants) > 1
 
@@ -229,21 +229,19 @@ def _build_program(
             state = vmapped_init(variants[k], axes[k], hp_axes[k])(x0, hps[k])
             if not packed:
                 return state, ()
-            return landscape_state.pack(layouts[k], state, x0.shape[0], width, shared_width)
+            return packed_state.pack(layouts[k], state, x0.shape[0], width, shared_width)
 
         return branch
 
     def updater(k: int):
         def branch(g, buffer, shared, x, hps, f):
-            state = landscape_state.unpack(layouts[k], buffer, shared) if packed else buffer
+            state = packed_state.unpack(layouts[k], buffer, shared) if packed else buffer
             updates, state = vmapped_update(variants[k], axes[k], hp_axes[k])(
                 g, state, x, hps[k], f
             )
             if not packed:
                 return updates, state, ()
-            return updates, *landscape_state.pack(
-                layouts[k], state, x.shape[0], width, shared_width
-            )
+            return updates, *packed_state.pack(layouts[k], state, x.shape[0], width, shared_width)
 
         return branch
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from optbench.runners.mnist import data as mnist_data
 
-from optbench import datasets
 from optbench.errors import OptbenchError
 
 N_CLASSES = 10
@@ -134,7 +134,7 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
 
 
 def prepare(
-    arrays: datasets.Arrays,
+    arrays: mnist_data.Arrays,
     validation: str = "split",
     split_seed: int = 0,
     subset: int | None = None,

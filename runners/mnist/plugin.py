@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from optbench.runners.mnist_model import (
+from optbench.runners.mnist import data as mnist_data
+from optbench.runners.mnist import seed_table
+from optbench.runners.mnist.model import (
     VALIDATIONS,
     Data,
     ModelConfig,
@@ -24,7 +26,7 @@ from optbench.runners.mnist_model import (
     prepare,
 )
 
-from optbench import datasets, registry
+from optbench import registry
 from optbench.contracts import CURVE_COLUMNS, RunResult
 from optbench.environment import environment
 from optbench.errors import OptbenchError
@@ -72,7 +74,7 @@ OPTIONS: dict[str, Any] = {
 def _data(
     problem: str, data_dir: str | None, validation: str, split_seed: int, subset: int | None
 ) -> Data:
-    return prepare(datasets.load(problem, data_dir), validation, split_seed, subset)
+    return prepare(mnist_data.load(problem, data_dir), validation, split_seed, subset)
 
 
 def spec_data(spec: RunSpec) -> Data:
@@ -158,13 +160,13 @@ def run_one(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
         data = spec_data(spec)
         steps = -(-len(data.x_train) // settings.batch_size)
         if keras:
-            from optbench.runners import mnist_keras
+            from optbench.runners.mnist import keras_trainer
 
-            outcome = mnist_keras.train(
+            outcome = keras_trainer.train(
                 data, config, plugin, spec.hp, settings, opts["keras_backend"]
             )
         else:
-            from optbench.runners import mnist_jax
+            from optbench.runners.mnist import jax_trainer
 
             tx = build_optimizer(plugin, spec.hp, steps)
             cache_key = (
@@ -175,7 +177,7 @@ def run_one(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
                 len(data.x_train),
                 spec.problem,
             )
-            outcome = mnist_jax.train(data, config, tx, settings, _COMPILED, cache_key)
+            outcome = jax_trainer.train(data, config, tx, settings, _COMPILED, cache_key)
     except OptbenchError:
         raise
     except Exception as exc:  # a failing run is a row with its error, the study goes on
@@ -235,7 +237,7 @@ class MnistRunner:
 
     def check(self, spec: RunSpec) -> None:
         """Validate a spec before anything runs; raises OptbenchError naming what is wrong."""
-        datasets.info(spec.problem)
+        mnist_data.info(spec.problem)
         opts = OPTIONS | spec.opts
         unknown = set(spec.opts) - set(OPTIONS)
         if unknown:
@@ -296,6 +298,10 @@ class MnistRunner:
         """One run per batch, so every finished network is stored at once."""
         for spec in specs:
             yield [spec]
+
+    def summary(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """The table `optbench run` prints: accuracies and times, beside the seed's."""
+        return seed_table.beside_seed(runs)
 
 
 def _keras_elsewhere(backend: str) -> bool:

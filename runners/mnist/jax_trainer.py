@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from optbench.runners.mnist_callbacks import EarlyStopping, KeepBest, ReduceLROnPlateau
-from optbench.runners.mnist_model import (
+from optbench.runners.mnist.callbacks import EarlyStopping, KeepBest, ReduceLROnPlateau
+from optbench.runners.mnist.model import (
     N_CLASSES,
     Data,
     ModelConfig,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from optbench.runners.mnist_model import Data, ModelConfig, Outcome, TrainSettings, one_hot
+from optbench.runners.mnist.model import Data, ModelConfig, Outcome, TrainSettings, one_hot
 
 from optbench.errors import OptbenchError
 
@@ -108,7 +108,7 @@ def train(
     """`model.fit` with History, ModelCheckpoint, EarlyStopping, ReduceLROnPlateau and the
     optimizer plugin's own callbacks (a LearningRateScheduler for per-epoch schedules)."""
     keras = import_keras(backend)
-    from optbench.runners.mnist import build_optimizer
+    from optbench.runners.mnist.plugin import build_optimizer
 
     steps = -(-len(data.x_train) // settings.batch_size)
     model = build_model(config, settings.seed, keras)

@@ -1,8 +1,8 @@
 """The landscape runner: optimizers on test functions from seeded multi-starts, COCO-style metrics.
 
-optax optimizers run compiled and vectorized (`landscape_optax`), scipy methods one `minimize`
-per start over a process pool (`landscape_scipy`), Keras optimizers one start at a time through
-`optbench.runners.keras_landscape.run_keras`. Every path returns the same row shape.
+optax optimizers run compiled and vectorized (`optax_program`), scipy methods one `minimize`
+per start over a process pool (`scipy_pool`), Keras optimizers one start at a time through
+`optbench.runners.landscape.keras_loop.run_keras`. Every path returns the same row shape.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 import pandas as pd
-from optbench.runners import landscape_optax, landscape_scipy
-from optbench.runners.landscape_common import (
+from optbench.runners.landscape import optax_program, scipy_pool
+from optbench.runners.landscape.common import (
     DIVERGED,
     FEV_TO,
     FIXED_BUDGETS,
@@ -49,7 +49,7 @@ from optbench.spec import RunSpec
 jax.config.update("jax_enable_x64", True)
 enable_compilation_cache()
 
-KERAS_MODULE = "optbench.runners.keras_landscape"
+KERAS_MODULE = "optbench.runners.landscape.keras_loop"
 
 
 def family_of(spec: RunSpec) -> str:
@@ -66,19 +66,19 @@ def _landscape_key_of(problem: str, options: tuple) -> tuple:
     return (problem, opts.get("dim"), opts.get("instance", 0))
 
 
-def variant_of(spec: RunSpec) -> landscape_optax.Variant:
+def variant_of(spec: RunSpec) -> optax_program.Variant:
     """The optax variant a spec runs: its real hyperparameters traced when the optimizer allows."""
     key = _landscape_key(spec)
     return _variant(spec.optimizer, spec.hyperparameters, landscape_for(*key).dim)
 
 
 @cache
-def _variant(optimizer: str, hyperparameters: tuple, dim: int) -> landscape_optax.Variant:
+def _variant(optimizer: str, hyperparameters: tuple, dim: int) -> optax_program.Variant:
     hp = dict(hyperparameters)
-    variant = landscape_optax.Variant.of(optimizer, hp)
-    if landscape_optax.traceable(variant, dim):
+    variant = optax_program.Variant.of(optimizer, hp)
+    if optax_program.traceable(variant, dim):
         return variant
-    return landscape_optax.concrete(variant, hp)
+    return optax_program.concrete(variant, hp)
 
 
 def batch_key(spec: RunSpec) -> tuple:
@@ -110,7 +110,7 @@ class Plan:
     """What one optax program holds: its optimizer variants, its landscapes (in order) and the
     rows each landscape's slice holds (enough for the most runs any variant makes on it)."""
 
-    variants: tuple[landscape_optax.Variant, ...]
+    variants: tuple[optax_program.Variant, ...]
     landscapes: tuple[tuple, ...]
     capacity: tuple[int, ...]
     varying: tuple[frozenset[str], ...]
@@ -130,7 +130,7 @@ class Plan:
         landscapes = tuple(sorted({k for _, k in counts}, key=repr))
         most = {k: max(n for (_, key), n in counts.items() if key == k) for k in landscapes}
         varying = tuple(frozenset(k for k in v.traced if len(values[(v, k)]) > 1) for v in variants)
-        capacity = tuple(landscape_optax.capacity_for(most[k]) for k in landscapes)
+        capacity = tuple(optax_program.capacity_for(most[k]) for k in landscapes)
         return cls(variants, landscapes, capacity, varying)
 
     def covers(self, specs: Sequence[RunSpec]) -> bool:
@@ -175,7 +175,7 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
     steps = step_budget(specs[0])
     landscapes = {k: spec_landscape(s) for s in specs for k in [_landscape_key(s)]}
     branches = [
-        landscape_optax.Branch(key, landscapes.get(key) or landscape_for(*key))
+        optax_program.Branch(key, landscapes.get(key) or landscape_for(*key))
         for key in plan.landscapes
     ]
     calls: dict[int, list[RunSpec]] = {}
@@ -184,16 +184,16 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
     frames, curves = [], []
     for chosen, group in calls.items():
         index = np.array([plan.landscapes.index(_landscape_key(s)) for s in group])
-        runs = landscape_optax.Runs(
+        runs = optax_program.Runs(
             landscape=index,
             starts=_starts(branches, index, group),
             settings=[s.hp for s in group],
             final=np.array([final_target(s) for s in group]),
-            seeds=landscape_optax.run_keys(
+            seeds=optax_program.run_keys(
                 np.array([s.seed for s in group]), np.array([s.start for s in group])
             ),
         )
-        out = landscape_optax.run_starts(
+        out = optax_program.run_starts(
             plan.variants, chosen, branches, plan.capacity, runs, steps, plan.varying
         )
         metrics = _optax_metrics([branches[j].landscape for j in index], out, runs.final)
@@ -229,7 +229,7 @@ def _nearest(landscapes: Sequence[Landscape], x: np.ndarray) -> tuple[np.ndarray
 def _optax_metrics(landscapes: Sequence[Landscape], out, final: np.ndarray) -> pd.DataFrame:
     """Row metrics of vectorized runs; run i is on `landscapes[i]` with final target `final[i]`."""
     n = len(landscapes)
-    status = np.array([landscape_optax.STATUS_NAMES[code] for code in out.status], dtype=object)
+    status = np.array([optax_program.STATUS_NAMES[code] for code in out.status], dtype=object)
     x, f = out.x, out.f
     f_min = np.array([landscape.f_min for landscape in landscapes])
     limit = np.array([escape_limit(landscape) for landscape in landscapes])
@@ -237,7 +237,7 @@ def _optax_metrics(landscapes: Sequence[Landscape], out, final: np.ndarray) -> p
     upper = np.stack([landscape.upper for landscape in landscapes])
     escaped = ~np.isfinite(f) | ~np.all(np.isfinite(x), axis=1)
     escaped |= np.max(np.abs(np.nan_to_num(x, nan=np.inf)), axis=1) > limit
-    diverged = (out.status == landscape_optax.DIVERGED) | escaped
+    diverged = (out.status == optax_program.DIVERGED) | escaped
     status[diverged] = "diverged"
     distance, found = _nearest(landscapes, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
     places = pd.DataFrame(
@@ -302,7 +302,7 @@ def _optax_curves(run_keys: pd.Series, out) -> pd.DataFrame:
 
 
 def _scipy_rows(specs: list[RunSpec]) -> pd.DataFrame:
-    rows = landscape_scipy.run_specs(specs)
+    rows = scipy_pool.run_specs(specs)
     return _spec_frame(specs, "scipy").join(pd.DataFrame(rows))
 
 
@@ -421,8 +421,8 @@ class LandscapeRunner:
     def lane(self, specs: Sequence[RunSpec]) -> str:
         """Large scipy batches go to the process pool, which runs beside this process's work
         (the compiled optax programs use one core)."""
-        pooled = family_of(specs[0]) == "scipy" and len(specs) >= landscape_scipy.IN_PROCESS_BELOW
-        return "pool" if pooled and landscape_scipy.workers() > 1 else "process"
+        pooled = family_of(specs[0]) == "scipy" and len(specs) >= scipy_pool.IN_PROCESS_BELOW
+        return "pool" if pooled and scipy_pool.workers() > 1 else "process"
 
     def run(self, specs: Sequence[RunSpec]) -> RunResult:
         """Rows (and curves) for every spec; specs may mix families, landscapes and optimizers."""

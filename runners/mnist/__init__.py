@@ -1,0 +1,1 @@
+"""The MNIST runner: data loading, the seed's model, the JAX and Keras trainers and callbacks."""
