@@ -29,5 +29,13 @@ class DuplicatePluginError(OptbenchError):
     """Two distributions register one plugin name in the same group."""
 
 
-class PluginLoadWarning(UserWarning):
+class OptbenchWarning(UserWarning):
+    """Something the user should know that does not stop the work; shown as one line."""
+
+
+class PluginLoadWarning(OptbenchWarning):
     """A third-party plugin failed to import or has the wrong type; it is skipped."""
+
+
+class DamagedPartWarning(OptbenchWarning):
+    """A results part file could not be read; it was set aside and its runs will be rerun."""

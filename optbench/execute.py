@@ -15,6 +15,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from optbench import registry
+from optbench.signals import Interrupted, graceful_stop
 from optbench.spec import RunSpec
 from optbench.store import Results, ResultsStore
 from optbench.study import Study
@@ -38,10 +39,22 @@ def _default_batches(specs: Sequence[RunSpec]) -> Iterator[list[RunSpec]]:
         yield list(specs[i : i + DEFAULT_BATCH])
 
 
-def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[RunSpec], Any]]:
-    """(batch, result) as batches finish; each lane runs its batches in order in a thread."""
+def pending(specs: Sequence[RunSpec], done: set[str]) -> list[RunSpec]:
+    """The specs still to run: each run key once, in study order, none of those `done`."""
+    unique = {spec.key: spec for spec in specs}
+    return [spec for key, spec in unique.items() if key not in done]
+
+
+def _run_lanes(
+    runner, lanes: list[list[list[RunSpec]]], stop: threading.Event | None = None
+) -> Iterator[tuple[list[RunSpec], Any]]:
+    """(batch, result) as batches finish; each lane runs its batches in order in a thread.
+    Once `stop` is set no batch starts; those running finish and are yielded."""
+    interrupt = stop or threading.Event()
     if len(lanes) <= 1:
         for batch in (batch for lane in lanes for batch in lane):
+            if interrupt.is_set():
+                return
             yield batch, runner.run(batch)
         return
     finished: queue.Queue = queue.Queue()
@@ -50,7 +63,7 @@ def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[
     def work(lane: list[list[RunSpec]]) -> None:
         try:
             for batch in lane:
-                if stop.is_set():
+                if stop.is_set() or interrupt.is_set():
                     return
                 finished.put((batch, runner.run(batch), None))
         except BaseException as exc:
@@ -79,19 +92,37 @@ def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[
         raise failures[0]
 
 
-def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) -> StudyOutcome:
+def run_study(
+    study: Study, out: str | os.PathLike[str], quiet: bool = False, retry_errors: bool = True
+) -> StudyOutcome:
     """Run every spec of `study` not yet stored under `out`; returns the study's rows.
 
     A runner may sort its batches into lanes (`lane(batch)`, e.g. work done in this process and
     work spread over a process pool): lanes run side by side, each batch is written as it ends,
-    and a failing batch is raised once the others have been written.
+    and a failing batch is raised once the others have been written. Runs stored with status
+    `error` are run again unless `retry_errors` is False. One process writes `out` at a time
+    (another one is refused); SIGINT/SIGTERM let the batches in flight finish and be written,
+    then raise `optbench.signals.Interrupted`.
     """
     t0 = time.perf_counter()
     specs = study.specs()
     store = ResultsStore(out)
-    stored = store.stored_keys()
-    unique = {spec.key: spec for spec in specs}
-    todo = [spec for key, spec in unique.items() if key not in stored]
+    with store.writing(), graceful_stop() as stop:
+        return _run_pending(study, specs, store, retry_errors, quiet, stop, t0)
+
+
+def _run_pending(
+    study: Study,
+    specs: list[RunSpec],
+    store: ResultsStore,
+    retry_errors: bool,
+    quiet: bool,
+    stop: threading.Event,
+    t0: float,
+) -> StudyOutcome:
+    """The body of `run_study`, with the folder locked and signals caught."""
+    unique = {spec.key for spec in specs}
+    todo = pending(specs, store.done_keys(retry_errors))
     runner = registry.runner(study.runner)
     batches = list(getattr(runner, "batches", _default_batches)(todo))
     lane = getattr(runner, "lane", lambda batch: "")
@@ -99,15 +130,16 @@ def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) ->
     for batch in batches:
         lanes.setdefault(lane(batch), []).append(batch)
     with tqdm(total=len(todo), disable=quiet, unit="run", desc=study.name) as bar:
-        for batch, result in _run_lanes(runner, list(lanes.values())):
+        for batch, result in _run_lanes(runner, list(lanes.values()), stop):
             store.write(result)
             bar.update(len(batch))
-    keys = {spec.key for spec in specs}
+    if stop.is_set():
+        raise Interrupted()
     loaded = store.load()
     results = Results(
-        runs=loaded.runs[loaded.runs["run_key"].isin(keys)].reset_index(drop=True),
-        curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),
+        runs=loaded.runs[loaded.runs["run_key"].isin(unique)].reset_index(drop=True),
+        curves=loaded.curves[loaded.curves["run_key"].isin(unique)].reset_index(drop=True),
     )
     return StudyOutcome(
-        results, Path(out), len(todo), len(unique) - len(todo), time.perf_counter() - t0
+        results, store.path, len(todo), len(unique) - len(todo), time.perf_counter() - t0
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optbench.dedup import one_row_per_key
+
 LADDER = tuple(10.0**k for k in range(1, -9, -1))
 DEFAULT_TARGET = 1e-8
 
@@ -105,7 +107,9 @@ def summary(runs: pd.DataFrame, targets: tuple[float, ...] = LADDER) -> pd.DataF
     """Per problem × optimizer (× swept hyperparameters): success, ERT, gap quartiles, time.
 
     A diverged run's gap is +inf, and so is the gap of a run that ends outside the domain
-    (below the global minimum out there is escape, not quality), so no NaN comes out."""
+    (below the global minimum out there is escape, not quality), so no NaN comes out.
+    A run stored twice counts once (`optbench.dedup.one_row_per_key`)."""
+    runs = one_row_per_key(runs)
     final = _final_target(runs)
     gaps = runs["f_gap"].astype(float)
     if "in_bounds" in runs:
@@ -197,6 +201,7 @@ def runtime_ecdf(
     runs: pd.DataFrame, targets: tuple[float, ...] = LADDER, budgets: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Runtime ECDF: the fraction of (run, target) pairs solved within each evaluations / dim."""
+    runs = one_row_per_key(runs)
     frame = runs.assign(label=labels(runs))
     dim = _dimension(frame)
     cost = pd.concat([evaluations_to(frame, t) / dim for t in targets], axis=1).to_numpy()

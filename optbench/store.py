@@ -4,10 +4,14 @@ Layout of a study folder::
 
     runs/part-<batch>.parquet     one row per run (schema in README.md, "Results schema")
     curves/part-<batch>.parquet   long table: run_key, step, name, value
+    quarantine/runs|curves/...    parts that could not be read, set aside
+    .optbench.lock                present while a process writes the folder
 
 Each batch is written to a temporary name and renamed, so a crash loses at most the batch
-in flight and never leaves a half-written part. Curves go first: a run counts as stored once
-its row is, and curves without a row are dropped on load.
+in flight and never leaves a half-written part; temporary files a crash left behind are removed
+by the next writer. One process writes at a time (`FolderLock`). Curves go first: a run counts
+as stored once its row is, and curves without a row are dropped on load. Loading returns one row
+per run key (`optbench.dedup.one_row_per_key`) with the curves of the part that row came from.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +30,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from optbench.contracts import CURVE_COLUMNS, RunResult
-from optbench.errors import OptbenchError
+from optbench.dedup import one_row_per_key
+from optbench.errors import DamagedPartWarning, OptbenchError
+from optbench.lock import FolderLock
 
 RUNS = "runs"
 CURVES = "curves"
+QUARANTINE = "quarantine"
+_PART = "_part"
 
 
 @dataclass(frozen=True)
@@ -67,40 +78,136 @@ class ResultsStore:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        self._lock: FolderLock | None = None
+
+    @contextmanager
+    def writing(self) -> Iterator[ResultsStore]:
+        """Hold the folder's lock (created and checked writable now), removing what a crashed
+        writer left; an OptbenchError names the folder and why it cannot be written."""
+        if self._lock is not None:
+            yield self
+            return
+        lock = FolderLock(self.path).acquire()
+        self._lock = lock
+        try:
+            for folder in (RUNS, CURVES):
+                for leftover in (self.path / folder).glob("*.tmp"):
+                    leftover.unlink(missing_ok=True)
+            yield self
+        finally:
+            self._lock = None
+            lock.release()
+
+    def _index(self) -> pd.DataFrame:
+        """run_key, status (when stored), part name and completeness of every stored row."""
+        frames = []
+        lost_curves = self._quarantined(CURVES)
+        for part in _parts(self.path / RUNS):
+            table = self._read(part, RUNS, ("run_key", "status"))
+            if table is not None:
+                frames.append(table.assign(**{_PART: part.name}))
+        if not frames:
+            return pd.DataFrame(columns=["run_key", "status", _PART, "complete"])
+        index = pd.concat(frames, ignore_index=True)
+        if "status" not in index:
+            index["status"] = None
+        return index.assign(complete=~index[_PART].isin(lost_curves))
 
     def stored_keys(self) -> set[str]:
-        """The run keys already stored, read from the `run_key` column alone."""
-        keys: set[str] = set()
-        for part in _parts(self.path / RUNS):
-            keys.update(pq.read_table(part, columns=["run_key"]).column(0).to_pylist())
-        return keys
+        """The run keys that have a row (any status)."""
+        return set(self._index()["run_key"])
+
+    def done_keys(self, retry_errors: bool = True) -> set[str]:
+        """The run keys a rerun skips: those with a complete result, `error` rows counted only
+        when `retry_errors` is False; rows whose curves part was set aside are redone."""
+        index = self._index()
+        done = index["complete"].astype(bool)
+        if retry_errors:
+            done &= index["status"].ne("error")
+        return set(index.loc[done, "run_key"])
 
     def write(self, result: RunResult) -> Path | None:
         """Append one batch (curves, then rows); returns the runs part written."""
         if result.rows.empty:
             return None
-        batch = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        if not result.curves.empty:
-            _write_atomic(result.curves, self.path / CURVES / batch)
-        target = self.path / RUNS / batch
-        _write_atomic(result.rows, target)
+        with self.writing():
+            batch = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+            if not result.curves.empty:
+                _write_atomic(result.curves, self.path / CURVES / batch)
+            target = self.path / RUNS / batch
+            _write_atomic(result.rows, target)
         return target
 
     def load(self) -> Results:
-        """Every stored row and curve point, as two DataFrames."""
-        run_parts = _parts(self.path / RUNS)
-        if not run_parts:
+        """Every stored run once (see `one_row_per_key`) and its curves, as two DataFrames."""
+        frames = [
+            frame.assign(**{_PART: part.name})
+            for part in _parts(self.path / RUNS)
+            if (frame := self._read(part, RUNS)) is not None
+        ]
+        if not frames:
             raise OptbenchError(
                 f"no results under {self.path}: expected {self.path / RUNS}/*.parquet"
             )
-        runs = pd.concat([pd.read_parquet(p) for p in run_parts], ignore_index=True)
-        curve_parts = _parts(self.path / CURVES)
-        if curve_parts:
-            curves = pd.concat([pd.read_parquet(p) for p in curve_parts], ignore_index=True)
-            curves = curves[curves["run_key"].isin(runs["run_key"])].reset_index(drop=True)
+        runs = pd.concat(frames, ignore_index=True)
+        lost_curves = self._quarantined(CURVES)
+        runs = one_row_per_key(runs, complete=~runs[_PART].isin(lost_curves).to_numpy())
+        curve_frames = [
+            frame.assign(**{_PART: part.name})
+            for part in _parts(self.path / CURVES)
+            if (frame := self._read(part, CURVES)) is not None
+        ]
+        if curve_frames:
+            curves = pd.concat(curve_frames, ignore_index=True)
+            chosen = pd.MultiIndex.from_frame(runs[["run_key", _PART]])
+            keep = pd.MultiIndex.from_frame(curves[["run_key", _PART]]).isin(chosen)
+            curves = curves[keep].drop(columns=_PART).reset_index(drop=True)
         else:
             curves = pd.DataFrame(columns=CURVE_COLUMNS)
-        return Results(runs=runs, curves=curves)
+        return Results(runs=runs.drop(columns=_PART).reset_index(drop=True), curves=curves)
+
+    def _read(
+        self, part: Path, kind: str, columns: tuple[str, ...] | None = None
+    ) -> pd.DataFrame | None:
+        """A part as a DataFrame (only `columns` that it has, when given), or None after
+        setting an unreadable part aside."""
+        try:
+            if not part.is_file():
+                raise IsADirectoryError("not a file")
+            parquet = pq.ParquetFile(part)
+            names = parquet.schema_arrow.names
+            if "run_key" not in names:
+                raise ValueError("no run_key column")
+            wanted = None if columns is None else [c for c in columns if c in names]
+            return parquet.read(columns=wanted).to_pandas()
+        except Exception as exc:  # a damaged part may fail in any way; it costs only itself
+            self._quarantine(part, kind, exc)
+            return None
+
+    def _quarantine(self, part: Path, kind: str, problem: Exception) -> None:
+        folder = self.path / QUARANTINE / kind
+        target = folder / part.name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                target = folder / f"{part.name}.{uuid.uuid4().hex[:8]}"
+            os.replace(part, target)
+            where = f"moved to {target}"
+        except OSError as exc:
+            where = f"left in place ({exc.strerror or exc})"
+        reason = f"{type(problem).__name__}: {problem}".splitlines()[0]
+        warnings.warn(
+            f"unreadable results part {part} ({reason}) {where}; its runs will be rerun",
+            DamagedPartWarning,
+            stacklevel=3,
+        )
+
+    def _quarantined(self, kind: str) -> set[str]:
+        """The part names of `kind` set aside so far (their batch's other part is incomplete)."""
+        folder = self.path / QUARANTINE / kind
+        if not folder.is_dir():
+            return set()
+        return {p.name.split(".parquet")[0] + ".parquet" for p in folder.iterdir()}
 
 
 def load_results(path: str | os.PathLike[str]) -> Results:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,23 +12,12 @@ from typing import Any
 
 from sklearn.model_selection import ParameterGrid
 
-from optbench import hyperparameters, registry, suites
+from optbench import hyperparameters, registry, schema, suites
 from optbench.errors import OptbenchError
 from optbench.spec import BUDGET_FIELDS, RunSpec, freeze
 from optbench.textform import parse_optimizer
 
 RUN_FIELDS = ("seed", "seeds", "starts", "target")
-STUDY_KEYS = {
-    "name",
-    "description",
-    "runner",
-    "problems",
-    "landscapes",
-    "optimizers",
-    "options",
-    *RUN_FIELDS,
-    *BUDGET_FIELDS,
-}
 
 
 @dataclass(frozen=True)
@@ -45,12 +35,7 @@ class OptimizerEntry:
         if isinstance(item, str):
             name, hp = parse_optimizer(item)
             return cls(name, hp)
-        unknown = set(item) - {"name", "hyperparameters", "grid", "options"}
-        if "name" not in item or unknown:
-            raise OptbenchError(
-                f"malformed optimizer entry {dict(item)!r}: keys are name, hyperparameters, "
-                "grid, options"
-            )
+        item = schema.optimizer_entry(item, "optimizer entry")
         name, hp = parse_optimizer(item["name"])
         grid = {
             k: list(v) if isinstance(v, list | tuple) else [v]
@@ -81,38 +66,40 @@ class Study:
     description: str = ""
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], name: str = "adhoc") -> Study:
-        """From a parsed TOML table (see README, "Study files")."""
-        unknown = set(data) - STUDY_KEYS
-        if unknown:
-            raise OptbenchError(
-                f"unknown study key(s) {sorted(unknown)}; allowed: {', '.join(sorted(STUDY_KEYS))}"
-            )
-        problems = data.get("problems", data.get("landscapes", []))
-        seeds = data.get("seeds", [data.get("seed", 0)])
+    def from_dict(cls, data: Mapping[str, Any], name: str = "adhoc", source: str = "") -> Study:
+        """From a parsed TOML table (see README, "Study files"), checked against
+        `optbench.schema`; `source` names the file in error messages."""
+        fields = schema.validate(data, source or f"study {name!r}")
         return cls(
-            name=data.get("name", name),
-            runner=data.get("runner", "landscape"),
-            problems=tuple([problems] if isinstance(problems, str) else problems),
-            optimizers=tuple(OptimizerEntry.parse(o) for o in data.get("optimizers", [])),
-            seeds=tuple(seeds if isinstance(seeds, list) else [seeds]),
-            starts=int(data.get("starts", 1)),
-            budget={k: data[k] for k in BUDGET_FIELDS if k in data},
-            target=data.get("target"),
-            options=dict(data.get("options", {})),
-            description=data.get("description", ""),
+            name=fields.get("name", name),
+            runner=fields.get("runner", "landscape"),
+            problems=tuple(fields.get("problems", ())),
+            optimizers=tuple(OptimizerEntry.parse(o) for o in fields.get("optimizers", [])),
+            seeds=tuple(fields.get("seeds", (0,))),
+            starts=fields.get("starts", 1),
+            budget={k: fields[k] for k in BUDGET_FIELDS if k in fields},
+            target=fields.get("target"),
+            options=fields.get("options", {}),
+            description=fields.get("description", ""),
         )
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Study:
         path = Path(path)
+        source = f"study file {str(path)!r}"
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             raise OptbenchError(f"study file {str(path)!r} does not exist") from None
+        except IsADirectoryError:
+            raise OptbenchError(f"{source} is a folder, not a TOML file") from None
+        except UnicodeDecodeError as exc:
+            raise OptbenchError(
+                f"{source} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise OptbenchError(f"study file {str(path)!r} is not valid TOML: {exc}") from None
-        return cls.from_dict(data, name=path.stem)
+            raise OptbenchError(f"{source} is not valid TOML: {exc}") from None
+        return cls.from_dict(data, name=path.stem, source=source)
 
     def specs(self) -> list[RunSpec]:
         """Every run, in order problems × optimizers × settings × seeds × starts, validated."""
@@ -122,20 +109,15 @@ class Study:
                 f"study {self.name!r} needs at least one problem and one optimizer "
                 f"(problems={list(self.problems)}, optimizers={[o.name for o in self.optimizers]})"
             )
-        if self.starts < 1:
-            raise OptbenchError(f"starts must be a positive integer, got {self.starts!r}")
+        self._check_run_fields()
         given = set(self.options).union(*(entry.options for entry in self.optimizers))
-        unknown = given - set(runner.options)
-        if unknown:
-            raise OptbenchError(
-                f"unknown option(s) {sorted(unknown)} for runner {runner.name!r}; "
-                f"valid: {', '.join(sorted(runner.options)) or '(none)'}"
-            )
+        _check_options(given, runner, "")
         problems = [p for text in self.problems for p in suites.expand(text)]
         budget = freeze(self.budget)
         specs = []
         for problem_text in problems:
             problem, problem_options = parse_optimizer(problem_text)
+            _check_options(set(problem_options), runner, f" in {problem_text!r}")
             for entry in self.optimizers:
                 plugin = registry.optimizer(entry.name)
                 options = freeze(dict(self.options) | problem_options | dict(entry.options))
@@ -162,11 +144,34 @@ class Study:
                 check(spec)
         return specs
 
+    def _check_run_fields(self) -> None:
+        """Seeds, starts, target and budget by their types (`optbench.schema.RUN_FIELDS`)."""
+        source = f"study {self.name!r}:"
+        schema.run_field("starts", self.starts, source)
+        schema.run_field("seeds", list(self.seeds), source)
+        if self.target is not None:
+            schema.run_field("target", self.target, source)
+        for name, value in dict(self.budget).items():
+            if name in schema.RUN_FIELDS:
+                schema.run_field(name, value, source)
+
+
+def _check_options(given: set[str], runner: Any, where: str) -> None:
+    """Every option name is one the runner takes; the closest valid name is suggested."""
+    for name in sorted(given - set(runner.options)):
+        close = difflib.get_close_matches(name, list(runner.options), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise OptbenchError(
+            f"unknown option {name!r}{where} for runner {runner.name!r}{hint}; "
+            f"valid: {', '.join(sorted(runner.options)) or '(none)'}"
+        )
+
 
 def _first_per_problem_and_optimizer(specs: Iterable[RunSpec]) -> list[RunSpec]:
+    """The specs `check` sees: the first of each setting, and its first later start."""
     seen, out = set(), []
     for spec in specs:
-        key = (spec.problem, spec.options, spec.optimizer, spec.hyperparameters)
+        key = (spec.problem, spec.options, spec.optimizer, spec.hyperparameters, spec.start > 0)
         if key not in seen:
             seen.add(key)
             out.append(spec)
@@ -187,7 +192,8 @@ def load_study(name_or_path: str) -> Study:
     """A built-in study by name, or a study TOML file by path."""
     builtin = builtin_studies()
     if name_or_path in builtin:
-        return Study.from_dict(tomllib.loads(builtin[name_or_path]), name=name_or_path)
+        data = tomllib.loads(builtin[name_or_path])
+        return Study.from_dict(data, name=name_or_path, source=f"built-in study {name_or_path!r}")
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         return Study.from_toml(path)

@@ -59,11 +59,18 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def parse_optimizer(text: str) -> tuple[str, dict[str, Any]]:
-    """`"sgd:lr=0.1,momentum=0.8"` → ("sgd", {"lr": 0.1, "momentum": 0.8})."""
+    """`"sgd:lr=0.1,momentum=0.8"` → ("sgd", {"lr": 0.1, "momentum": 0.8}); a name given
+    twice is an error (`dim=5,dim=6` would silently keep 6)."""
     name, _, rest = text.partition(":")
     if not name.strip():
         raise OptbenchError(f"malformed optimizer {text!r}: expected NAME or NAME:k=v,k=v")
-    return name.strip(), dict(parse_assignment(part) for part in _split_top_level(rest))
+    values: dict[str, Any] = {}
+    for part in _split_top_level(rest):
+        key, value = parse_assignment(part)
+        if key in values:
+            raise OptbenchError(f"{key!r} is given twice in {text!r}; give each name once")
+        values[key] = value
+    return name.strip(), values
 
 
 def parse_point(text: str) -> tuple[float, ...]:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from optbench.errors import OptbenchError, PluginLoadWarning
+from optbench.errors import OptbenchError, OptbenchWarning
 
 MAX_CELL = 72
 
@@ -29,13 +29,14 @@ def usage_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def show_plugin_warnings_briefly() -> None:
-    """Print plugin load problems as one line on stderr; other warnings as Python shows them."""
+    """Print optbench's warnings (a broken plugin, a damaged part) as one line on stderr; other
+    warnings as Python shows them."""
     python_showwarning = warnings.showwarning
     if getattr(python_showwarning, "optbench_brief", False):
         return
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
-        if issubclass(category, PluginLoadWarning):
+        if issubclass(category, OptbenchWarning):
             click.echo(f"warning: {message}", err=True)
         else:
             python_showwarning(message, category, filename, lineno, file, line)

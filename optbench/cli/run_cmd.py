@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
-from optbench import registry, rollup
+from optbench import registry, rollup, schema
 from optbench.cli.common import echo_table, usage_errors
+from optbench.cli.failures import exit_interrupted, exit_on_errors
 from optbench.errors import OptbenchError
 from optbench.execute import run_study
+from optbench.signals import Interrupted
 from optbench.spec import BUDGET_FIELDS
 from optbench.study import OptimizerEntry, Study, load_study
 from optbench.textform import parse_assignment, parse_point
@@ -25,6 +27,8 @@ def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
     runner = registry.runner(study.runner)
     budget, options, changes, hp = dict(study.budget), dict(study.options), {}, {}
     for name, value in assignments:
+        if name in schema.RUN_FIELDS:
+            value = schema.run_field(name, value, "--set")
         if name in BUDGET_FIELDS:
             budget[name] = value
         elif name in runner.options:
@@ -129,9 +133,27 @@ def build_study(
     help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA; not part of the run key).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--no-retry-errors",
+    "keep_errors",
+    is_flag=True,
+    help="Keep stored runs whose status is error instead of running them again.",
+)
 @usage_errors
 def run_command(
-    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, data, quiet
+    study_arg,
+    runner,
+    problems,
+    optimizers,
+    sets,
+    x0,
+    starts,
+    seed,
+    steps,
+    out,
+    data,
+    quiet,
+    keep_errors,
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
@@ -140,7 +162,10 @@ def run_command(
         os.environ["OPTBENCH_DATA"] = str(data)
     if quiet:
         os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
-    outcome = run_study(study, out, quiet=quiet)
+    try:
+        outcome = run_study(study, out, quiet=quiet, retry_errors=not keep_errors)
+    except Interrupted as interrupted:
+        exit_interrupted(out, interrupted)
     runs = outcome.results.runs
     if runs.empty:
         raise OptbenchError(f"study {study.name!r} produced no rows")
@@ -152,6 +177,7 @@ def run_command(
     if summary is not None:  # the runner's own table (networks: accuracies beside the seed's)
         echo_table(summary(runs), float_format="{:.4g}")
         click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
+        exit_on_errors(runs)
         return
     table = rollup.summary(runs, targets=())
     if runs["optimizer"].nunique() > 1 and len(table) > 40:
@@ -163,3 +189,4 @@ def run_command(
         click.echo("\nranking across problems (mean rank by success, then ERT, then median gap):")
         echo_table(rollup.ranking(runs).head(25))
     click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
+    exit_on_errors(runs)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 import pandas as pd
-from optbench.runners.landscape import optax_program, scipy_pool
+from optbench.runners.landscape import checks, optax_program, scipy_pool
 from optbench.runners.landscape.common import (
     DIVERGED,
     FEV_TO,
@@ -381,12 +381,22 @@ class LandscapeRunner:
 
     name = "landscape"
     description = "Optimizers on test landscapes from seeded multi-starts; COCO-style metrics."
-    options: ClassVar[dict[str, Any]] = {"dim": None, "instance": 0, "x0": None, "restarts": False}
+    options: ClassVar[dict[str, Any]] = {
+        "dim": None,
+        "instance": 0,
+        "x0": None,
+        "restarts": False,
+        "allow_outside": False,
+    }
 
     def check(self, spec: RunSpec) -> None:
         """Fail before running on a bad problem, option, budget or start point."""
         landscape = spec_landscape(spec)
         family = family_of(spec)
+        checks.check_budget(spec)
+        checks.check_flags(spec)
+        checks.check_x0(spec, landscape)
+        checks.check_memory(spec, landscape)
         if family == "keras":
             _keras_run()
         if family == "optax" and "seconds" in spec.budgets:

@@ -32,8 +32,10 @@ from threadpoolctl import threadpool_limits
 
 from optbench import registry
 from optbench.contracts import Landscape, Objective
+from optbench.errors import OptbenchError
 from optbench.jax_cache import enable_compilation_cache
 from optbench.spec import RunSpec
+from optbench.workers import init_worker
 
 IN_PROCESS_BELOW = 64
 
@@ -166,7 +168,7 @@ def _one_start(method: Any, counted: Counted, x0: np.ndarray) -> tuple[dict[str,
             result = method.minimize(counted.objective(), x0)
     except OutOfBudget as stop:
         return _best_so_far(counted, x0, f"stopped: {stop.status}"), stop.status
-    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+    except Exception as exc:  # MemoryError too: the run's row says so, the study goes on
         return _best_so_far(counted, x0, f"{type(exc).__name__}: {exc}"), "error"
     fields = {
         "x": np.asarray(result.x, dtype=np.float64),
@@ -262,12 +264,28 @@ def run_chunk(specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
         for i, point in zip(rows, points, strict=True):
             starts[i] = point
     with threadpool_limits(limits=1, user_api="blas"):
-        return [run_spec(spec, x0) for spec, x0 in zip(specs, starts, strict=True)]
+        return [guarded_run(spec, x0) for spec, x0 in zip(specs, starts, strict=True)]
+
+
+def guarded_run(spec: RunSpec, x0: np.ndarray | None = None) -> dict[str, Any]:
+    """`run_spec`, with any exception outside `minimize` (compiling the derivatives, building
+    the method) made into that run's `error` row."""
+    t0 = time.perf_counter()
+    try:
+        return run_spec(spec, x0)
+    except OptbenchError:
+        raise
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        return DIVERGED | {"status": "error", "message": message, "success": False,
+                           "n_fev": 0, "n_gev": 0, "n_hev": 0, "restarts": 0,
+                           "wall_s": time.perf_counter() - t0, "compile_s": 0.0}  # fmt: skip
 
 
 def _cpu_worker() -> None:
     """Pool workers evaluate tiny functions one call at a time: the CPU beats an accelerator's
     launch latency, and workers must not each claim the GPU's memory."""
+    init_worker()
     jax.config.update("jax_platforms", "cpu")
 
 

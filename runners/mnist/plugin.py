@@ -18,6 +18,7 @@ import pandas as pd
 from optbench.runners.mnist import data as mnist_data
 from optbench.runners.mnist import seed_table
 from optbench.runners.mnist.model import (
+    VALIDATION_SIZE,
     VALIDATIONS,
     Data,
     ModelConfig,
@@ -33,6 +34,7 @@ from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 
 DEFAULT_EPOCHS = 10
+TRAIN_IMAGES = 60_000  # MNIST and Fashion-MNIST alike
 QUIET_ENV = "OPTBENCH_QUIET"
 KERAS_BACKENDS = ("tensorflow", "jax")
 CURVE_NAMES = {
@@ -263,6 +265,7 @@ class MnistRunner:
             raise OptbenchError(
                 f"unknown validation {opts['validation']!r}; allowed: {', '.join(VALIDATIONS)}"
             )
+        _check_batch_fits(opts)
         if opts["keras_backend"] not in KERAS_BACKENDS:
             raise OptbenchError(
                 f"unknown keras_backend {opts['keras_backend']!r}; allowed: "
@@ -302,6 +305,19 @@ class MnistRunner:
     def summary(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The table `optbench run` prints: accuracies and times, beside the seed's."""
         return seed_table.beside_seed(runs)
+
+
+def _check_batch_fits(opts: Mapping[str, Any]) -> None:
+    """A batch larger than the training set only pads the data (20x the work at 1,000,000)."""
+    train = TRAIN_IMAGES - (VALIDATION_SIZE if opts["validation"] == "split" else 0)
+    subset = opts["subset"]
+    if isinstance(subset, int) and not isinstance(subset, bool) and 1 <= subset < train:
+        train = subset
+    if opts["batch_size"] > train:
+        raise OptbenchError(
+            f"batch_size={opts['batch_size']} is larger than the training set ({train} images "
+            f"with validation={opts['validation']}); the largest batch is the whole set"
+        )
 
 
 def _keras_elsewhere(backend: str) -> bool:
