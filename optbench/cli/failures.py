@@ -45,14 +45,14 @@ def exit_on_errors(runs: pd.DataFrame) -> None:
         sys.exit(EXIT_ERRORS)
 
 
-def exit_interrupted(out: object, interrupted: Interrupted) -> None:
+def exit_interrupted(out: object, interrupted: KeyboardInterrupt) -> None:
     """Exit 130 after SIGINT/SIGTERM; after a second signal without waiting for the threads
     and pool workers still busy with abandoned batches."""
     click.echo(
         f"\ninterrupted: finished batches are stored in {out}; the same command resumes",
         err=True,
     )
-    if interrupted.abandoned:
+    if isinstance(interrupted, Interrupted) and interrupted.abandoned:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)

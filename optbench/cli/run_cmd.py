@@ -14,7 +14,6 @@ from optbench.cli.common import echo_table, usage_errors
 from optbench.cli.failures import exit_interrupted, exit_on_errors
 from optbench.errors import OptbenchError
 from optbench.execute import run_study
-from optbench.signals import Interrupted
 from optbench.spec import BUDGET_FIELDS
 from optbench.study import OptimizerEntry, Study, load_study
 from optbench.textform import parse_assignment, parse_point
@@ -164,7 +163,7 @@ def run_command(
         os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
     try:
         outcome = run_study(study, out, quiet=quiet, retry_errors=not keep_errors)
-    except Interrupted as interrupted:
+    except KeyboardInterrupt as interrupted:  # run_study's Interrupted, or before it began
         exit_interrupted(out, interrupted)
     runs = outcome.results.runs
     if runs.empty:

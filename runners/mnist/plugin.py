@@ -32,6 +32,7 @@ from optbench.contracts import CURVE_COLUMNS, RunResult
 from optbench.environment import environment
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
+from optbench.workers import init_worker
 
 DEFAULT_EPOCHS = 10
 TRAIN_IMAGES = 60_000  # MNIST and Fashion-MNIST alike
@@ -213,6 +214,8 @@ _COMPILED: dict[Any, Any] = {}
 
 
 def _set_keras_backend(name: str) -> None:
+    """Worker initializer: Keras' backend, and the behaviour every optbench worker has."""
+    init_worker()
     os.environ["KERAS_BACKEND"] = name
 
 
