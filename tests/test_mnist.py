@@ -273,7 +273,8 @@ def test_unknown_per_entry_option_is_an_error():
         "problems": ["mnist"],
         "optimizers": [{"name": "sgd", "options": {"batchsize": 7}}],
     }
-    with pytest.raises(OptbenchError, match=r"unknown option\(s\) \['batchsize'\]"):
+    hint = r"unknown option 'batchsize' for runner 'mnist' \(did you mean 'batch_size'\?\)"
+    with pytest.raises(OptbenchError, match=hint):
         Study.from_dict(data).specs()
 
 
