@@ -75,11 +75,12 @@ class ResultsStore:
             keys.update(pq.read_table(part, columns=["run_key"]).column(0).to_pylist())
         return keys
 
-    def write(self, result: RunResult) -> Path | None:
-        """Append one batch (curves, then rows); returns the runs part written."""
+    def write(self, result: RunResult, name: str | None = None) -> Path | None:
+        """Append one batch (curves, then rows); returns the runs part written. `name` (a task's
+        key) ends the part's name, `part-<time>-<name>.parquet`, in place of a random suffix."""
         if result.rows.empty:
             return None
-        batch = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        batch = f"part-{time.time_ns():020d}-{name or uuid.uuid4().hex[:8]}.parquet"
         if not result.curves.empty:
             _write_atomic(result.curves, self.path / CURVES / batch)
         target = self.path / RUNS / batch
