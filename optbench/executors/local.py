@@ -25,7 +25,7 @@ class LocalExecutor:
     def __init__(self, runner: Any):
         self.runner = runner
         self._lanes: dict[str, queue.SimpleQueue] = {}
-        self._done: queue.SimpleQueue[Finished] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[Finished | BaseException] = queue.SimpleQueue()
         self._cancelled = threading.Event()
 
     @property
@@ -51,9 +51,14 @@ class LocalExecutor:
                 self._done.put(Finished(task, result=run_task(self.runner, task)))
             except Exception as exc:
                 self._done.put(Finished(task, failure=describe(exc)))
+            except BaseException as exc:  # an interrupt inside the runner stops the study
+                self._done.put(exc)
 
     def next_finished(self) -> Finished:
-        return self._done.get()
+        finished = self._done.get()
+        if isinstance(finished, BaseException):
+            raise finished
+        return finished
 
     def cancel(self) -> None:
         self._cancelled.set()
