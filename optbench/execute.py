@@ -90,7 +90,7 @@ def _write_once(store: ResultsStore, finished: Finished, written: set[str]) -> N
     written already: a task that ran twice is stored once."""
     task = finished.task
     if finished.failure is not None:
-        result = RunResult(error_rows(task.specs, finished.failure))
+        result = RunResult(error_rows(task.specs, finished.failure, finished.status))
     else:
         result = finished.result
     rows = result.rows

@@ -3,6 +3,7 @@ and drivers killed mid-study, nothing lost and nothing stored twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import signal
@@ -53,6 +54,8 @@ class Toy:
         for spec in specs:
             if spec.problem == "doomed":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if spec.problem == "stuck":
+                time.sleep(3600)
             if spec.problem == "broken" and spec.start % 2:
                 raise ValueError(f"start {spec.start} is odd")
             time.sleep(float(os.environ.get("TOY_SLEEP", "0")))
@@ -186,19 +189,21 @@ def test_a_worker_killed_mid_study_loses_no_run_and_stores_none_twice(toy, monke
     assert outcome["result"].ran == 72
 
 
-def test_a_task_that_kills_every_worker_becomes_error_rows_and_the_rest_completes(toy, monkeypatch):
+def test_faults_become_rows_and_the_rest_of_the_study_completes(toy, monkeypatch):
     study = _toy_study(("alpha", "doomed", "broken", "beta"), starts=6)
+    timed = dataclasses.replace(_toy_study(("stuck", "gamma"), starts=6), budget={"seconds": 0.1})
     monkeypatch.setattr(tasks, "PACK_UP_TO", 6)
+    monkeypatch.setattr(tasks, "HARD_LIMIT_GRACE_S", 3.0)
     with local_cluster(2) as cluster:
-        outcome = run_study(
-            study, toy / "out", quiet=True, executor="dask", scheduler=cluster.scheduler_address
-        )
+        address = cluster.scheduler_address
+        outcome = run_study(study, toy / "out", quiet=True, executor="dask", scheduler=address)
+        limited = run_study(timed, toy / "timed", quiet=True, executor="dask", scheduler=address)
     runs = outcome.results.runs.set_index("problem")
     assert len(runs) == 24 and not runs["run_key"].duplicated().any()
     doomed = runs.loc["doomed"]
     assert (doomed["status"] == "error").all()
-    assert doomed["message"].str.startswith("worker lost: KilledWorker").all()
-    assert doomed["message"].str.contains(f"{LOST_WORKER_RETRIES + 1}").all()
+    died = f"worker lost: KilledWorker: its worker died {LOST_WORKER_RETRIES + 1} times"
+    assert doomed["message"].str.startswith(died).all(), doomed["message"].iloc[0]
     broken = runs.loc["broken"].sort_values("start")
     assert list(broken["status"]) == ["converged", "error"] * 3
     assert list(broken["message"].iloc[1::2]) == [
@@ -207,6 +212,13 @@ def test_a_task_that_kills_every_worker_becomes_error_rows_and_the_rest_complete
     fine = outcome.results.runs[outcome.results.runs["problem"].isin(["alpha", "beta"])]
     assert (fine["status"] == "converged").all() and len(fine) == 12
     assert np.allclose(fine["f_final"], [_expected_value(r) for r in fine.itertuples()], rtol=1e-15)
+
+    stuck = limited.results.runs.set_index("problem")
+    assert (stuck.loc["stuck", "status"] == "timeout").all()
+    assert set(stuck.loc["stuck", "message"]) == {
+        "timeout: ran past its hard limit of 4.8 s; worker restarted"
+    }
+    assert (stuck.loc["gamma", "status"] == "converged").all()
 
 
 def _start_driver(toy: Path, out: Path, problems: str, pack: int, executor: str, **kwargs):

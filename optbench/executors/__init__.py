@@ -16,11 +16,13 @@ EXECUTORS = ("local", "dask")
 
 @dataclass(frozen=True)
 class Finished:
-    """A task that ended: its result, or why it could not run (its runs become error rows)."""
+    """A task that ended: its result, or why it could not run (its runs become rows with
+    `status`, `error` or `timeout`, and the reason as their message)."""
 
     task: Task
     result: RunResult | None = None
     failure: str | None = None
+    status: str = "error"
 
 
 class Executor(Protocol):

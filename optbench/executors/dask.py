@@ -81,6 +81,13 @@ def run_on_worker(runner: Any, task: Task):
     return run_task(runner, task)
 
 
+def _lost(exc: distributed.KilledWorker) -> str:
+    """The reason an error row gives for a task whose workers kept dying."""
+    tries = getattr(exc, "allowed_failures", LOST_WORKER_RETRIES) + 1
+    last = getattr(getattr(exc, "last_worker", None), "address", "?")
+    return f"worker lost: KilledWorker: its worker died {tries} times (the last was {last})"
+
+
 class DaskExecutor:
     """Submits tasks to a Dask cluster and hands them back as they finish."""
 
@@ -103,8 +110,8 @@ class DaskExecutor:
                     ) from None
         self._futures: dict[distributed.Future, Task] = {}
         self._by_key: dict[str, Task] = {}
-        self._started: dict[str, float] = {}
-        self._restarted: dict[str, str] = {}
+        self._started: dict[tuple[str, str], float] = {}
+        self._expired: list[Finished] = []
         self._watched = time.monotonic()
 
     @property
@@ -122,6 +129,8 @@ class DaskExecutor:
 
     def next_finished(self) -> Finished:
         while True:
+            if self._expired:
+                return self._expired.pop()
             done = next((f for f in self._futures if f.done()), None)
             if done is not None:
                 return self._collect(done)
@@ -133,7 +142,8 @@ class DaskExecutor:
     def _collect(self, future: distributed.Future) -> Finished:
         task = self._futures.pop(future)
         self._by_key.pop(future.key, None)
-        self._started.pop(future.key, None)
+        for seen in [seen for seen in self._started if seen[0] == future.key]:
+            del self._started[seen]
         if future.status == "finished":
             return Finished(task, result=future.result())
         if future.status == "cancelled":
@@ -147,25 +157,28 @@ class DaskExecutor:
                 f"a Dask worker cannot run the task ({describe(exc)}): install optbench and the "
                 "runner's plugin on every worker"
             ) from None
-        reason = self._restarted.pop(future.key, None)
         if isinstance(exc, distributed.KilledWorker):
-            return Finished(task, failure=reason or f"worker lost: {describe(exc)}")
+            return Finished(task, failure=_lost(exc))
         return Finished(task, failure=describe(exc))
 
     def _restart_stuck(self) -> None:
-        """Restart the worker of a task running longer than the hard limit (it is then retried,
-        and after the retry limit its runs are error rows)."""
+        """A task running past its hard limit is given up (its runs become `timeout` rows) and
+        its worker restarted, so that the stuck call stops."""
         now = time.monotonic()
+        futures = {future.key: future for future in self._futures}
         for worker, keys in self.client.processing().items():
             for key in keys:
-                limit = hard_limit(self._by_key[key]) if key in self._by_key else None
-                started = self._started.setdefault(key, now)
-                if limit is not None and now - started > limit:
-                    self._restarted[key] = (
-                        f"timeout: task ran past its hard limit of {limit:g} s; "
-                        "its worker was restarted"
-                    )
-                    self._started[key] = now
+                task = self._by_key.get(key)
+                limit = hard_limit(task) if task is not None else None
+                if limit is None or now - self._started.setdefault((key, worker), now) <= limit:
+                    continue
+                future = futures[key]
+                future.cancel()
+                self._futures.pop(future)
+                self._by_key.pop(key)
+                reason = f"timeout: ran past its hard limit of {limit:g} s; worker restarted"
+                self._expired.append(Finished(task, failure=reason, status="timeout"))
+                with contextlib.suppress(KeyError, OSError, TimeoutError):  # gone already
                     self.client.restart_workers([worker], raise_for_error=False)
 
     def cancel(self) -> None:

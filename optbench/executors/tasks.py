@@ -90,10 +90,10 @@ def _device() -> str:
     return jax_device()
 
 
-def error_rows(specs: Sequence[RunSpec], reason: str) -> pd.DataFrame:
-    """One `status="error"` row per spec, with the reason in `message`."""
+def error_rows(specs: Sequence[RunSpec], reason: str, status: str = "error") -> pd.DataFrame:
+    """One row per spec with `status` (`error`, or `timeout`) and the reason in `message`."""
     env = environment(_device())
-    rows = [spec.columns() | {"status": "error", "message": reason} for spec in specs]
+    rows = [spec.columns() | {"status": status, "message": reason} for spec in specs]
     return pd.DataFrame(rows).assign(**env)
 
 
