@@ -1,26 +1,30 @@
-"""Run a study: expand it, skip what is stored, run the rest batch by batch, write each batch."""
+"""Run a study: expand it, skip what is stored, run the rest task by task on an executor, write
+each finished task as it arrives (one writer, each run key once)."""
 
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tqdm.auto import tqdm
 
 from optbench import registry
+from optbench.contracts import RunResult
+from optbench.executors import Executor, Finished, make_executor
+from optbench.executors.tasks import Task, error_rows
 from optbench.signals import Interrupted, graceful_stop
 from optbench.spec import RunSpec
 from optbench.store import Results, ResultsStore
 from optbench.study import Study
 
 DEFAULT_BATCH = 2000
+WINDOW_PER_SLOT = 2
+"""Tasks in flight per executor slot (and lane): enough to keep workers busy, few futures."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,15 @@ class StudyOutcome:
     wall_s: float
 
 
+@dataclass(frozen=True)
+class StudyStatus:
+    """How far a study is under a results folder: distinct runs, stored, left to run."""
+
+    total: int
+    done: int
+    left: int
+
+
 def _default_batches(specs: Sequence[RunSpec]) -> Iterator[list[RunSpec]]:
     for i in range(0, len(specs), DEFAULT_BATCH):
         yield list(specs[i : i + DEFAULT_BATCH])
@@ -45,101 +58,146 @@ def pending(specs: Sequence[RunSpec], done: set[str]) -> list[RunSpec]:
     return [spec for key, spec in unique.items() if key not in done]
 
 
-def _run_lanes(
-    runner, lanes: list[list[list[RunSpec]]], stop: threading.Event | None = None
-) -> Iterator[tuple[list[RunSpec], Any]]:
-    """(batch, result) as batches finish; each lane runs its batches in order in a thread.
-    Once `stop` is set no batch starts; those running finish and are yielded."""
-    interrupt = stop or threading.Event()
-    if len(lanes) <= 1:
-        for batch in (batch for lane in lanes for batch in lane):
-            if interrupt.is_set():
-                return
-            yield batch, runner.run(batch)
+def _todo(
+    study: Study, store: ResultsStore, retry_errors: bool = True
+) -> tuple[list[RunSpec], set[str]]:
+    """The specs still to run (stored `error` runs again unless `retry_errors` is False), and
+    every distinct run key of the study."""
+    specs = study.specs()
+    return pending(specs, store.done_keys(retry_errors)), {spec.key for spec in specs}
+
+
+def study_status(study: Study, out: str | os.PathLike[str]) -> StudyStatus:
+    """How many of the study's runs are stored under `out` and how many are left; runs nothing."""
+    todo, unique = _todo(study, ResultsStore(out))
+    return StudyStatus(len(unique), len(unique) - len(todo), len(todo))
+
+
+def _stream(
+    engine: Executor, tasks: Sequence[Task], stop: threading.Event | None = None
+) -> Iterator[Finished]:
+    """Finished tasks as they end, keeping at most `WINDOW_PER_SLOT` × slots in flight per lane;
+    once `stop` is set no task is submitted, and those in flight are still yielded."""
+    waiting: dict[str, deque[Task]] = {}
+    for task in tasks:
+        waiting.setdefault(task.lane, deque()).append(task)
+    in_flight: Counter[str] = Counter()
+
+    def fill() -> None:
+        if stop is not None and stop.is_set():
+            return
+        window = WINDOW_PER_SLOT * engine.slots
+        for lane, queue in waiting.items():
+            while queue and in_flight[lane] < window:
+                engine.submit(queue.popleft())
+                in_flight[lane] += 1
+
+    if stop is not None and hasattr(engine, "stop_when"):
+        engine.stop_when(stop)
+    fill()
+    while in_flight.total():
+        finished = engine.next_finished()
+        in_flight[finished.task.lane] -= 1
+        yield finished
+        fill()
+
+
+def _write_once(store: ResultsStore, finished: Finished, written: set[str]) -> None:
+    """Store a finished task (or error rows saying why it failed), leaving out run keys that are
+    written already: a task that ran twice is stored once."""
+    task = finished.task
+    if finished.result is None and finished.failure is None:
         return
-    finished: queue.Queue = queue.Queue()
-    stop = threading.Event()
+    if finished.failure is not None:
+        result = RunResult(error_rows(task.specs, finished.failure, finished.status))
+    else:
+        result = finished.result
+    rows = result.rows
+    if rows.empty:
+        return
+    fresh = ~rows["run_key"].isin(written) & ~rows["run_key"].duplicated()
+    if not fresh.all():
+        rows = rows[fresh].reset_index(drop=True)
+        keep = result.curves["run_key"].isin(set(rows["run_key"]))
+        result = RunResult(rows, result.curves[keep].reset_index(drop=True))
+    store.write(result, name=task.key)
+    written.update(rows["run_key"])
 
-    def work(lane: list[list[RunSpec]]) -> None:
-        try:
-            for batch in lane:
-                if stop.is_set() or interrupt.is_set():
-                    return
-                finished.put((batch, runner.run(batch), None))
-        except BaseException as exc:
-            finished.put((None, None, exc))
-        finally:
-            finished.put(None)
 
-    failures: list[BaseException] = []
-    pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="optbench-lane")
-    try:
-        for lane in lanes:
-            pool.submit(work, lane)
-        running = len(lanes)
-        while running:
-            item = finished.get()
-            if item is None:
-                running -= 1
-            elif item[2] is not None:
-                failures.append(item[2])
-            else:
-                yield item[0], item[1]
-    finally:
-        stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-    if failures:
-        raise failures[0]
+def _advance(bar: tqdm, task: Task) -> None:
+    """The progress bar counts finished runs."""
+    bar.update(len(task))
 
 
 def run_study(
-    study: Study, out: str | os.PathLike[str], quiet: bool = False, retry_errors: bool = True
+    study: Study,
+    out: str | os.PathLike[str],
+    quiet: bool = False,
+    retry_errors: bool = True,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
 ) -> StudyOutcome:
     """Run every spec of `study` not yet stored under `out`; returns the study's rows.
 
-    A runner may sort its batches into lanes (`lane(batch)`, e.g. work done in this process and
-    work spread over a process pool): lanes run side by side, each batch is written as it ends,
-    and a failing batch is raised once the others have been written. Runs stored with status
+    `executor` is `"local"` (runner lanes side by side in this process; e.g. the landscape
+    runner's compiled programs beside its scipy process pool), `"dask"` (a Dask cluster at
+    `scheduler`, or a LocalCluster of processes when it is None), or an Executor object. Each
+    finished task is written as it arrives; a run that raises, or whose worker was lost too often,
+    is stored as a row with `status="error"` and the reason in `message`. Runs stored with status
     `error` are run again unless `retry_errors` is False. One process writes `out` at a time
-    (another one is refused); SIGINT/SIGTERM let the batches in flight finish and be written,
-    then raise `optbench.signals.Interrupted`.
+    (another one is refused); SIGINT/SIGTERM let the tasks in flight finish and be written, then
+    raise `optbench.signals.Interrupted`.
     """
     t0 = time.perf_counter()
-    specs = study.specs()
     store = ResultsStore(out)
     with store.writing(), graceful_stop() as stop:
-        return _run_pending(study, specs, store, retry_errors, quiet, stop, t0)
-
-
-def _run_pending(
-    study: Study,
-    specs: list[RunSpec],
-    store: ResultsStore,
-    retry_errors: bool,
-    quiet: bool,
-    stop: threading.Event,
-    t0: float,
-) -> StudyOutcome:
-    """The body of `run_study`, with the folder locked and signals caught."""
-    unique = {spec.key for spec in specs}
-    todo = pending(specs, store.done_keys(retry_errors))
-    runner = registry.runner(study.runner)
-    batches = list(getattr(runner, "batches", _default_batches)(todo))
-    lane = getattr(runner, "lane", lambda batch: "")
-    lanes: dict[str, list[list[RunSpec]]] = {}
-    for batch in batches:
-        lanes.setdefault(lane(batch), []).append(batch)
-    with tqdm(total=len(todo), disable=quiet, unit="run", desc=study.name) as bar:
-        for batch, result in _run_lanes(runner, list(lanes.values()), stop):
-            store.write(result)
-            bar.update(len(batch))
-    if stop.is_set():
-        raise Interrupted()
-    loaded = store.load()
-    results = Results(
-        runs=loaded.runs[loaded.runs["run_key"].isin(unique)].reset_index(drop=True),
-        curves=loaded.curves[loaded.curves["run_key"].isin(unique)].reset_index(drop=True),
-    )
+        todo, unique = _todo(study, store, retry_errors)
+        if todo:
+            _run_todo(study, todo, store, quiet, executor, scheduler, stop)
+        if stop.is_set():
+            raise Interrupted()
     return StudyOutcome(
-        results, store.path, len(todo), len(unique) - len(todo), time.perf_counter() - t0
+        _rows_of(store, unique),
+        Path(out),
+        len(todo),
+        len(unique) - len(todo),
+        time.perf_counter() - t0,
     )
+
+
+def _run_todo(
+    study: Study,
+    todo: list[RunSpec],
+    store: ResultsStore,
+    quiet: bool,
+    executor: str | Executor,
+    scheduler: str | None,
+    stop: threading.Event,
+) -> None:
+    """Run `todo` on the executor, writing each finished task as it arrives."""
+    runner = registry.runner(study.runner)
+    engine = make_executor(executor, runner, scheduler) if isinstance(executor, str) else executor
+    try:
+        batches = list(getattr(runner, "batches", _default_batches)(todo))
+        tasks = engine.shape(batches, getattr(runner, "lane", lambda batch: ""))
+        written: set[str] = set()
+        with tqdm(total=len(todo), disable=quiet, unit="run", desc=study.name) as bar:
+            for finished in _stream(engine, tasks, stop):
+                _write_once(store, finished, written)
+                _advance(bar, finished.task)
+    finally:
+        if isinstance(executor, str):
+            engine.close()
+        else:
+            engine.cancel()
+
+
+def _rows_of(store: ResultsStore, keys: set[str]) -> Results:
+    loaded = store.load()
+    return Results(
+        runs=loaded.runs[loaded.runs["run_key"].isin(keys)].reset_index(drop=True),
+        curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),
+    )
+
+
+__all__ = ["StudyOutcome", "StudyStatus", "pending", "run_study", "study_status"]

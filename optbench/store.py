@@ -126,12 +126,13 @@ class ResultsStore:
             done &= index["status"].ne("error")
         return set(index.loc[done, "run_key"])
 
-    def write(self, result: RunResult) -> Path | None:
-        """Append one batch (curves, then rows); returns the runs part written."""
+    def write(self, result: RunResult, name: str | None = None) -> Path | None:
+        """Append one batch (curves, then rows); returns the runs part written. `name` (a task's
+        key) ends the part's name, `part-<time>-<name>.parquet`, in place of a random suffix."""
         if result.rows.empty:
             return None
         with self.writing():
-            batch = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+            batch = f"part-{time.time_ns():020d}-{name or uuid.uuid4().hex[:8]}.parquet"
             if not result.curves.empty:
                 _write_atomic(result.curves, self.path / CURVES / batch)
             target = self.path / RUNS / batch

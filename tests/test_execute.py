@@ -1,4 +1,4 @@
-"""run_study: lanes run side by side, every finished batch is written, a failure is raised."""
+"""run_study: lanes run side by side, every finished batch is written, a failure is a row."""
 
 from __future__ import annotations
 
@@ -71,14 +71,14 @@ def test_lanes_run_in_their_own_threads_and_every_batch_is_written(lanes, tmp_pa
     assert runner.threads["a"] != runner.threads["b"]
 
 
-def test_a_failing_lane_is_raised_after_the_other_lane_is_written(lanes, tmp_path):
+def test_a_failing_batch_becomes_error_rows_and_the_other_lane_completes(lanes, tmp_path):
     lanes(LaneRunner(fail_on="gamma"))
-    with pytest.raises(RuntimeError, match="gamma broke"):
-        execute.run_study(_study(), tmp_path, quiet=True)
-    lanes(LaneRunner())
-    again = execute.run_study(_study(), tmp_path, quiet=True)
-    assert again.skipped == 9, "alpha, beta and delta were stored before the error surfaced"
-    assert again.ran == 3
+    rows = execute.run_study(_study(), tmp_path, quiet=True).results.runs
+    assert len(rows) == 12
+    failed = rows[rows["status"] == "error"]
+    assert sorted(failed["problem"]) == ["gamma"] * 3
+    assert set(failed["message"]) == {"RuntimeError: gamma broke"}
+    assert rows.loc[rows["status"] != "error", "f_final"].eq(1.0).all()
 
 
 def test_duplicate_specs_run_once_and_are_not_counted_as_stored(lanes, tmp_path):

@@ -13,7 +13,8 @@ from optbench import registry, rollup, schema
 from optbench.cli.common import echo_table, usage_errors
 from optbench.cli.failures import exit_interrupted, exit_on_errors
 from optbench.errors import OptbenchError
-from optbench.execute import run_study
+from optbench.execute import run_study, study_status
+from optbench.executors import EXECUTORS
 from optbench.spec import BUDGET_FIELDS
 from optbench.study import OptimizerEntry, Study, load_study
 from optbench.textform import parse_assignment, parse_point
@@ -138,6 +139,19 @@ def build_study(
     is_flag=True,
     help="Keep stored runs whose status is error instead of running them again.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where runs go: this machine, or a Dask cluster (see --scheduler).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster of processes).",
+)
+@click.option("--status", is_flag=True, help="Say how many runs are stored and left; run nothing.")
 @usage_errors
 def run_command(
     study_arg,
@@ -153,16 +167,34 @@ def run_command(
     data,
     quiet,
     keep_errors,
+    executor,
+    scheduler,
+    status,
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
     out = out or Path("results") / study.name
+    if status:
+        state = study_status(study, out)
+        click.echo(
+            f"{study.name}: {state.done} of {state.total} run(s) done, {state.left} left ({out})"
+        )
+        return
+    if scheduler is not None and executor != "dask":
+        raise OptbenchError(f"--scheduler {scheduler!r} needs --executor dask")
     if data is not None:
         os.environ["OPTBENCH_DATA"] = str(data)
     if quiet:
         os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
     try:
-        outcome = run_study(study, out, quiet=quiet, retry_errors=not keep_errors)
+        outcome = run_study(
+            study,
+            out,
+            quiet=quiet,
+            retry_errors=not keep_errors,
+            executor=executor,
+            scheduler=scheduler,
+        )
     except KeyboardInterrupt as interrupted:  # run_study's Interrupted, or before it began
         exit_interrupted(out, interrupted)
     runs = outcome.results.runs
