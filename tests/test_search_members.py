@@ -32,7 +32,8 @@ def members(images):
         for lr in (0.001, 0.003):
             for k, (train, test) in enumerate(KFold(3).split(x)):
                 tx = plugin.build(learning_rate=lr, steps_per_epoch=-(-len(train) // BATCH))
-                out.append(Member(ModelConfig(initializer=init), tx, 11 * len(out) + k, train, test))
+                config = ModelConfig(initializer=init)
+                out.append(Member(config, tx, 11 * len(out) + k, train, test))
     return out
 
 

@@ -59,6 +59,7 @@ def search(
     min_resources: int | str,
     max_resources_: int,
     aggressive_elimination: bool,
+    resource: str = "epochs",
 ) -> dict[str, Any]:
     """Halving over `candidates`; `evaluate(indices, n_resources)` gives (scores, fit times,
     score times), candidates × splits. cv_results as HalvingGridSearchCV's `cv_results_`."""
@@ -66,12 +67,12 @@ def search(
         len(candidates), factor, min_resources, max_resources_, aggressive_elimination
     )
     alive = np.arange(len(candidates))
-    seen: list[int] = []
+    seen: list[dict[str, Any]] = []
     parts: list[tuple[np.ndarray, ...]] = []
     iters, n_res = [], []
     for itr, n_resources in enumerate(resources):
         scores, fit_t, score_t = evaluate(list(alive), n_resources)
-        seen.extend(alive.tolist())
+        seen.extend(dict(candidates[i]) | {resource: n_resources} for i in alive)
         parts.append((scores, fit_t, score_t))
         iters += [itr] * len(alive)
         n_res += [n_resources] * len(alive)
@@ -79,7 +80,7 @@ def search(
         alive = alive[top_k(np.nanmean(scores, axis=1) if scores.size else scores, keep)]
     arrays = [np.concatenate([p[i] for p in parts]) for i in range(3)]
     return cv_tables.cv_results(
-        [candidates[i] for i in seen],
+        seen,
         *arrays,
         more={"iter": np.array(iters), "n_resources": np.array(n_res)},
     )

@@ -16,7 +16,7 @@ from optbench.runners.search import cv as cross_validation
 from optbench.runners.search import fits, mnist_fits
 from optbench.runners.search import results as cv_tables
 from optbench.runners.search import space as spaces
-from optbench.runners.search.plugin import BACKENDS, SearchRunner
+from optbench.runners.search.plugin import BACKENDS, WRAPPABLE, SearchRunner
 from optbench.runners.search.study import SearchStudy
 from tqdm.auto import tqdm
 
@@ -64,6 +64,10 @@ def plan(study: SearchStudy, backend: str | None = None) -> Plan:
     if backend not in BACKENDS:
         raise OptbenchError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
     study = replace(study, backend=backend)
+    if study.runner not in WRAPPABLE:
+        raise OptbenchError(
+            f"the search runner wraps {', '.join(WRAPPABLE)}; got runner {study.runner!r}"
+        )
     space = spaces.parse(study.space)
     candidates = spaces.candidates(space, study.strategy, study.n_iter, study.random_state)
     wrapped = [
