@@ -20,6 +20,7 @@ from optbench.runners.search.plugin import BACKENDS, WRAPPABLE, SearchRunner
 from optbench.runners.search.study import SearchStudy
 from tqdm.auto import tqdm
 
+from optbench import registry
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 from optbench.store import ResultsStore
@@ -63,7 +64,7 @@ def plan(study: SearchStudy, backend: str | None = None) -> Plan:
     backend = backend or study.backend
     if backend not in BACKENDS:
         raise OptbenchError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
-    study = replace(study, backend=backend)
+    study = replace(study, backend=backend, optimizer=_for_backend(study.optimizer, backend))
     if study.runner not in WRAPPABLE:
         raise OptbenchError(
             f"the search runner wraps {', '.join(WRAPPABLE)}; got runner {study.runner!r}"
@@ -88,6 +89,13 @@ def plan(study: SearchStudy, backend: str | None = None) -> Plan:
     folds = range(study.cv["n_splits"])
     specs = [[fits.fit_spec(w, study.cv, k, backend) for k in folds] for w in wrapped]
     return Plan(study, candidates, wrapped, specs)
+
+
+def _for_backend(optimizer: str, backend: str) -> str:
+    """The optimizer of the same name in the backend's family (`rmsprop` ↔ `keras.rmsprop`)."""
+    name = optimizer.removeprefix("keras.")
+    twin = f"keras.{name}" if backend == "keras" else name
+    return twin if twin in registry.names("optimizer") else optimizer
 
 
 def execute(
@@ -199,18 +207,18 @@ def _refit_spec(searched: Plan, results: dict[str, Any], best: int) -> RunSpec:
 
 
 def summary(outcome: SearchOutcome, top: int = 10) -> pd.DataFrame:
-    """The top candidates by rank: parameters, mean ± std score, split scores, fit time."""
+    """The top candidates by rank, narrow enough for 100 columns: rank, parameters (without the
+    `param_` prefix), mean ± std test score, mean fit time, members trained together."""
     table = outcome.table()
     params = [c for c in table.columns if c.startswith("param_")]
-    splits = [c for c in table.columns if c.startswith("split")]
-    columns = [
-        "rank_test_score",
-        *(["iter", "n_resources"] if "iter" in table else []),
-        *params,
-        "mean_test_score",
-        "std_test_score",
-        *splits,
-        "mean_fit_time",
-        "members_together",
-    ]
-    return table.sort_values(["rank_test_score"], kind="stable")[columns].head(top)
+    columns = {
+        "rank_test_score": "rank",
+        **({"iter": "iter", "n_resources": "n_resources"} if "iter" in table else {}),
+        **{c: c.removeprefix("param_") for c in params},
+        "mean_test_score": "mean_test_score",
+        "std_test_score": "std_test_score",
+        "mean_fit_time": "fit_time",
+        "members_together": "together",
+    }
+    ranked = table.sort_values("rank_test_score", kind="stable")[list(columns)]
+    return ranked.rename(columns=columns).head(top)
