@@ -79,7 +79,8 @@ def search_command(
     if beside is not None:
         seed_s = seed_grids.SEED_WALL_S[study.name]
         click.echo(
-            f"\nbeside the seed (seed's wall time {seed_s:.0f} s, ours {outcome.wall_s:.1f} s):"
+            f"\nbeside the seed (seed: {seed_s:.0f} s wall for the whole search; this run: "
+            f"{outcome.wall_s:.1f} s, {outcome.ran} fit(s) trained):"
         )
         echo_table(beside, float_format="{:.4f}")
     click.echo(
