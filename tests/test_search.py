@@ -172,7 +172,9 @@ def test_halving_search_continues_survivors_and_stores_every_rung(tmp_path):
          "halving allocates 'epochs' itself"),
         ({"search": {"strategy": "bayes"}}, "unknown strategy 'bayes'"),
         ({"optimizer": "bfgs"}, "bfgs"),
-        ({"runner": "landscape"}, "the search runner wraps mnist"),
+        ({"runner": "nonesuch"}, "the search runner wraps mnist, landscape; got runner 'nonesuch'"),
+        ({"runner": "landscape", "problem": "beale", "optimizer": "sgd"},
+         "unknown search parameter 'subset': not a budget field, an option of runner 'landscape'"),
         ({"search": {"folds": 3}}, "unknown [search] key(s) ['folds']"),
     ],
 )  # fmt: skip
@@ -208,3 +210,26 @@ def test_builtin_seed_grids_expand_as_the_seed():
     }  # fmt: skip
     listing = CliRunner().invoke(main, ["studies"])
     assert "seed-grid1" in listing.output and "seed-grid2" in listing.output
+
+
+def test_landscape_search_scores_success_rates_over_seeded_starts(tmp_path):
+    from optbench import registry
+    from optbench.spec import RunSpec
+
+    study = SearchStudy.from_dict(
+        {"runner": "landscape", "problem": "beale", "optimizer": "sgd", "steps": 300,
+         "space": {"learning_rate": [0.001, 0.01], "momentum": [0.0, 0.9]}, "search": {"cv": 6}}
+    )  # fmt: skip
+    outcome = run_search(study, tmp_path)
+    results = outcome.cv_results
+    assert set(results["members_together"]) == {24} and not outcome.study.refit
+    landscape = registry.runner("landscape")
+    for i, params in enumerate(results["params"]):
+        hp = {"learning_rate": params["learning_rate"], "momentum": params["momentum"]}
+        runs = [RunSpec("landscape", "beale", "sgd", hp, 0, k, {"steps": 300}) for k in range(6)]
+        rows = landscape.run(runs).rows
+        assert results["mean_test_score"][i] == pytest.approx(rows["status"].eq("converged").mean())
+        assert results["median_final_gap"][i] == pytest.approx(np.median(rows["f_gap"]))
+    best_rank = np.flatnonzero(results["rank_test_score"] == 1)
+    gaps = np.nan_to_num(results["median_final_gap"][best_rank], nan=np.inf)
+    assert outcome.best_index == best_rank[np.argmin(gaps)]

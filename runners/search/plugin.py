@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from optbench.runners.search import fits, mnist_fits
+from optbench.runners.search import fits, landscape_fits, mnist_fits
 
 from optbench.contracts import CURVE_COLUMNS, RunResult
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 
 BACKENDS = ("jax", "keras")
-WRAPPABLE = ("mnist",)
+WRAPPABLE = ("mnist", "landscape")
 OPTIONS: dict[str, Any] = {
     f"{fits.PREFIX}runner": "mnist",
     f"{fits.PREFIX}cv": None,
@@ -58,7 +58,10 @@ class SearchRunner:
             )
         if backend not in BACKENDS:
             raise OptbenchError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
-        mnist_fits.check(wrapped, backend)
+        if wrapped.runner == "landscape":
+            landscape_fits.check(wrapped)
+        else:
+            mnist_fits.check(wrapped, backend)
         if fold != "refit" and not (isinstance(fold, int) and 0 <= fold < cv["n_splits"]):
             raise OptbenchError(f"fold {fold!r} is not in 0..{cv['n_splits'] - 1} or 'refit'")
 
@@ -66,14 +69,20 @@ class SearchRunner:
         """JAX fits grouped by program (one batch trains together); Keras fits one by one."""
         groups: dict[Any, list[RunSpec]] = {}
         for spec in specs:
-            backend = fits.unwrap(spec)[3]
-            key = mnist_fits.group_key(spec) if backend == "jax" else spec.key
+            wrapped, _, _, backend = fits.unwrap(spec)
+            if wrapped.runner == "landscape":
+                key = "landscape"
+            else:
+                key = mnist_fits.group_key(spec) if backend == "jax" else spec.key
             groups.setdefault(key, []).append(spec)
         yield from groups.values()
 
     def work(self, batch: Sequence[RunSpec]) -> int:
         """Member-epochs a batch trains (the progress bar's unit)."""
-        if fits.unwrap(batch[0])[3] == "keras":
+        wrapped, _, _, backend = fits.unwrap(batch[0])
+        if wrapped.runner == "landscape":
+            return len(batch)
+        if backend == "keras":
             return sum(int(s.budgets.get("epochs", 10)) for s in batch)
         return mnist_fits.member_epochs(batch)
 
@@ -86,7 +95,12 @@ class SearchRunner:
         results = []
         for batch in self.batches(specs):
             try:
-                if fits.unwrap(batch[0])[3] == "keras":
+                wrapped, _, _, backend = fits.unwrap(batch[0])
+                if wrapped.runner == "landscape":
+                    results.append(landscape_fits.run_fits(batch))
+                    if progress is not None:
+                        progress(len(batch))
+                elif backend == "keras":
                     from optbench.runners.search import keras_fits
 
                     results.extend(keras_fits.run_one(spec, progress) for spec in batch)

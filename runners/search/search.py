@@ -84,8 +84,11 @@ def plan(study: SearchStudy, backend: str | None = None) -> Plan:
         if probe.key not in checked:
             runner.check(probe)
             checked.add(probe.key)
-    y, _ = mnist_fits.n_samples(wrapped[0])
-    cross_validation.check_size(study.cv, len(y))
+    if study.runner == "landscape":
+        study = replace(study, refit=False)
+    else:
+        y, _ = mnist_fits.n_samples(wrapped[0])
+        cross_validation.check_size(study.cv, len(y))
     folds = range(study.cv["n_splits"])
     specs = [[fits.fit_spec(w, study.cv, k, backend) for k in folds] for w in wrapped]
     return Plan(study, candidates, wrapped, specs)
@@ -145,6 +148,9 @@ def cv_results_of(
         more,
     )
     results["seed"] = np.array([s[0].seed for s in specs])
+    if "final_gap" in rows:
+        gaps = _column(rows, specs, "final_gap").astype(float)
+        results["median_final_gap"] = np.median(gaps, axis=1)
     for name in EXTRA_COLUMNS:
         values = _column(rows, specs, name)
         results[name] = np.array([row[0] for row in values])
@@ -173,6 +179,8 @@ def run_search(
         results = cv_results_of(searched.candidates, searched.fits, rows)
         skipped = len({s.key for s in flat}) - ran
     best = cv_tables.best_index(results)
+    if "median_final_gap" in results:
+        best = _best_by_gap(results)
     refit_score = refit_time = float("nan")
     if searched.study.refit:
         spec = _refit_spec(searched, results, best)
@@ -193,6 +201,13 @@ def run_search(
         wall_s=time.perf_counter() - t0,
         study=searched.study,
     )
+
+
+def _best_by_gap(results: dict[str, Any]) -> int:
+    """Landscapes: the best success rate, ties broken by the smaller median final gap."""
+    first = np.flatnonzero(np.asarray(results["rank_test_score"]) == 1)
+    gaps = np.nan_to_num(results["median_final_gap"][first], nan=np.inf)
+    return int(first[np.argmin(gaps)])
 
 
 def _refit_spec(searched: Plan, results: dict[str, Any], best: int) -> RunSpec:
