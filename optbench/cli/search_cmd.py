@@ -16,7 +16,7 @@ from optbench.cli.common import echo_table, usage_errors
 @click.option(
     "--backend", type=click.Choice(["jax", "keras"]), help="Train with JAX (default) or Keras."
 )
-@click.option("--strategy", type=click.Choice(["grid", "random", "halving", "optuna"]))
+@click.option("--strategy", type=click.Choice(["grid", "random", "halving"]))
 @click.option(
     "--n-iter", type=click.IntRange(min=1), help="Candidates to sample (implies random search)."
 )

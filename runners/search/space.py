@@ -11,7 +11,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from optbench.errors import OptbenchError
 
-STRATEGIES = ("grid", "random", "halving", "optuna")
+STRATEGIES = ("grid", "random", "halving")
 # scipy.stats distributions a study file may name, with the arguments each takes.
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "loguniform": ("low", "high"),
