@@ -36,7 +36,8 @@ DEFAULT_MEMORY_BYTES = 2 * 1024**3
 
 @dataclass(frozen=True)
 class Member:
-    """One network to train: its initializer, optimizer, seed and fold rows (None: all / none)."""
+    """One network to train: its model (initializer included), optimizer, seed, and the rows it
+    trains on and is scored on."""
 
     config: ModelConfig
     tx: optax.GradientTransformation
@@ -232,7 +233,8 @@ class MemberGroup:
     def _compiled_epoch(self, chunk: _Chunk) -> Callable:
         """The epoch program for this chunk's size, compiled ahead (its time is compile_s)."""
         epoch_fn, _ = self._programs_for()
-        key = (self.config, self.program_id, self.batch_size, self.n_train, len(chunk.indices))
+        size = len(chunk.indices)
+        key = (self.config, self.program_id, self.batch_size, self.n_train, size, self.x.shape)
         if key not in self._programs:
             t0 = time.perf_counter()
             args = (chunk.params, chunk.opt_state, chunk.train_keys, 0, chunk.train_rows)

@@ -25,7 +25,6 @@ from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 
 CALLBACK_OPTIONS = ("early_stopping", "reduce_lr_patience", "checkpoint", "save_dir")
-IGNORED_OPTIONS = ("validation", "split_seed", "label", "keras_backend", "target_accuracy")
 
 
 def options(wrapped: RunSpec) -> dict[str, Any]:
