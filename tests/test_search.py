@@ -171,6 +171,8 @@ def test_halving_search_continues_survivors_and_stores_every_rung(tmp_path):
         ({"search": {"strategy": "halving"}, "space": {"epochs": [1, 2]}},
          "halving allocates 'epochs' itself"),
         ({"search": {"strategy": "bayes"}}, "unknown strategy 'bayes'"),
+        ({"options": SMALL | {"early_stopping": 3}},
+         "a search trains without callbacks; unset early_stopping (got early_stopping=3)"),
         ({"optimizer": "bfgs"}, "bfgs"),
         ({"runner": "nonesuch"}, "the search runner wraps mnist, landscape; got runner 'nonesuch'"),
         ({"runner": "landscape", "problem": "beale", "optimizer": "sgd"},

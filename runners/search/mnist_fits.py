@@ -36,10 +36,10 @@ def check(wrapped: RunSpec, backend: str) -> None:
     mnist.runner.check(wrapped)
     opts = options(wrapped)
     used = [name for name in CALLBACK_OPTIONS if opts[name] not in (0, False, None)]
-    if used and backend == "jax":
+    if used:
         raise OptbenchError(
-            f"the search's JAX backend trains without callbacks; unset {', '.join(used)} "
-            "(or use --backend keras)"
+            f"a search trains without callbacks; unset {', '.join(used)} (got "
+            f"{', '.join(f'{name}={opts[name]!r}' for name in used)})"
         )
     family = registry.optimizer(wrapped.optimizer).family
     wanted = "keras" if backend == "keras" else "optax"
