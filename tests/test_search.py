@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from optbench.runners.mnist import plugin as mnist_plugin
 from optbench.runners.search import halving, space
 from optbench.runners.search import study as studies
-from optbench.runners.search.search import plan, run_search
+from optbench.runners.search.search import plan, run_search, summary
 from optbench.runners.search.study import SearchStudy
 from scipy import stats
 from sklearn.base import BaseEstimator
@@ -133,6 +133,9 @@ def test_halving_search_continues_survivors_and_stores_every_rung(tmp_path):
     results = outcome.cv_results
     assert list(results["iter"]) == [0, 0, 0, 1]
     assert list(results["n_resources"]) == [1, 1, 1, 3]
+    assert list(results["members_together"]) == [9, 9, 9, 3]
+    printed = summary(outcome)
+    assert list(printed.columns[:3]) == ["rank", "iter", "n_resources"]
     assert outcome.best_params["initializer"] != "zero"
     grid = run_search(
         SearchStudy.from_dict(

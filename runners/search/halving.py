@@ -107,6 +107,8 @@ def run(plan: Any, store: ResultsStore, runner: Any, quiet: bool) -> tuple[dict,
     total = sum(k * n_splits * s for k, s in zip(kept, steps, strict=True))
     bar = tqdm(total=total, disable=quiet, unit="member-epoch", desc=study.name)
 
+    extras: list[tuple[np.ndarray, np.ndarray]] = []
+
     def evaluate(indices: Sequence[int], n_resources: int):
         nonlocal ran, groups, state
         specs = [
@@ -130,6 +132,7 @@ def run(plan: Any, store: ResultsStore, runner: Any, quiet: bool) -> tuple[dict,
         take = lambda name: np.array(  # noqa: E731
             [[frame.loc[s.key, name] for s in row] for row in specs], dtype=float
         )
+        extras.append((take("members_together")[:, 0], take("compile_s")[:, 0]))
         return take("test_score"), take("fit_time"), take("score_time")
 
     results = search(
@@ -143,6 +146,8 @@ def run(plan: Any, store: ResultsStore, runner: Any, quiet: bool) -> tuple[dict,
     bar.close()
     results["seed"] = np.full(len(results["params"]), study.seed)
     results["backend"] = np.full(len(results["params"]), study.backend)
+    results["members_together"] = np.concatenate([e[0] for e in extras]).astype(int)
+    results["compile_s"] = np.concatenate([e[1] for e in extras])
     return results, ran, 0
 
 
