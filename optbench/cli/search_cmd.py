@@ -75,7 +75,8 @@ def search_command(
             f"refit on all training images: test accuracy {outcome.refit_test_score:.4f} "
             f"(fit {outcome.refit_time:.1f} s)"
         )
-    beside = seed_grids.beside_seed(study.name, outcome.table())
+    grid = outcome.study.strategy == "grid"  # the seed's scores are full-grid scores
+    beside = seed_grids.beside_seed(study.name, outcome.table()) if grid else None
     if beside is not None:
         seed_s = seed_grids.SEED_WALL_S[study.name]
         click.echo(
