@@ -16,7 +16,11 @@ from optbench.cli.common import echo_table, usage_errors
 @click.option(
     "--backend", type=click.Choice(["jax", "keras"]), help="Train with JAX (default) or Keras."
 )
-@click.option("--strategy", type=click.Choice(["grid", "random", "halving"]))
+@click.option(
+    "--strategy",
+    type=click.Choice(["grid", "random", "halving"]),
+    help="Override the study's strategy (halving: successive halving over epochs).",
+)
 @click.option(
     "--n-iter", type=click.IntRange(min=1), help="Candidates to sample (implies random search)."
 )
@@ -31,13 +35,18 @@ from optbench.cli.common import echo_table, usage_errors
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA).",
 )
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows of cv_results."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @usage_errors
 def search_command(
     study_arg, backend, strategy, n_iter, random_state, out, data, top, quiet
 ) -> None:
-    """Search a study's space with cross-validation, refit the best, print cv_results."""
+    """Search a study's space with cross-validation, refit the best, print cv_results.
+
+    STUDY is a search study file or a built-in one (`optbench studies`: seed-grid1, seed-grid2).
+    """
     from optbench.runners.search import search, seed_grids
     from optbench.runners.search import study as studies
 
