@@ -27,7 +27,18 @@ def studies_command(ctx: click.Context) -> None:
                     "description": data.get("description", ""),
                 }
             )
+        rows += [
+            {"name": name, "runner": "search", "description": tomllib.loads(text)["description"]}
+            for name, text in _search_studies().items()
+        ]
         echo_table(pd.DataFrame(rows))
+
+
+def _search_studies() -> dict[str, str]:
+    """The built-in search studies (`optbench search NAME` runs one)."""
+    from optbench.runners.search.study import builtin
+
+    return builtin()
 
 
 @studies_command.command("show")
@@ -35,7 +46,7 @@ def studies_command(ctx: click.Context) -> None:
 @usage_errors
 def show_command(name: str) -> None:
     """Print the built-in study NAME as TOML (save it, edit it, run it with `optbench run FILE`)."""
-    studies = builtin_studies()
+    studies = builtin_studies() | _search_studies()
     if name not in studies:
         raise OptbenchError(f"unknown built-in study {name!r}; built-in: {', '.join(studies)}")
     click.echo(studies[name], nl=False)

@@ -1,0 +1,172 @@
+"""Successive halving with scikit-learn's rules (factor, min_resources, max_resources,
+aggressive_elimination) over epochs; unlike scikit-learn, survivors continue training from
+their state at the previous rung instead of being retrained from scratch."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from optbench.runners.search import fits, mnist_fits
+from optbench.runners.search import results as cv_tables
+from optbench.runners.search.study import SearchStudy, max_resources
+
+from optbench.spec import RunSpec, freeze
+from optbench.store import ResultsStore
+
+Evaluate = Callable[[Sequence[int], int], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def schedule(
+    n_candidates: int,
+    factor: float,
+    min_resources: int | str,
+    max_resources: int,
+    aggressive_elimination: bool,
+) -> tuple[int, list[int]]:
+    """(min_resources_, resources of each iteration) as HalvingGridSearchCV computes them."""
+    n_required = 1 + math.floor(math.log(n_candidates, factor))
+    low = 1
+    if min_resources == "exhaust":
+        low = max(low, max_resources // factor ** (n_required - 1))
+    elif isinstance(min_resources, int):
+        low = min_resources
+    low = int(low)
+    n_possible = 1 + math.floor(math.log(max_resources // low, factor))
+    n_iterations = n_required if aggressive_elimination else min(n_possible, n_required)
+    resources = []
+    for itr in range(n_iterations):
+        power = itr
+        if aggressive_elimination:
+            power = max(0, itr - n_required + n_possible)
+        resources.append(min(int(factor**power * low), max_resources))
+    return low, resources
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best mean scores, NaN last, in scikit-learn's (ascending) order."""
+    order = np.roll(np.argsort(scores), np.count_nonzero(np.isnan(scores)))
+    return order[-k:]
+
+
+def search(
+    candidates: Sequence[dict[str, Any]],
+    evaluate: Evaluate,
+    factor: float,
+    min_resources: int | str,
+    max_resources_: int,
+    aggressive_elimination: bool,
+    resource: str = "epochs",
+) -> dict[str, Any]:
+    """Halving over `candidates`; `evaluate(indices, n_resources)` gives (scores, fit times,
+    score times), candidates × splits. cv_results as HalvingGridSearchCV's `cv_results_`."""
+    _, resources = schedule(
+        len(candidates), factor, min_resources, max_resources_, aggressive_elimination
+    )
+    alive = np.arange(len(candidates))
+    seen: list[dict[str, Any]] = []
+    parts: list[tuple[np.ndarray, ...]] = []
+    iters, n_res = [], []
+    for itr, n_resources in enumerate(resources):
+        scores, fit_t, score_t = evaluate(list(alive), n_resources)
+        seen.extend(dict(candidates[i]) | {resource: n_resources} for i in alive)
+        parts.append((scores, fit_t, score_t))
+        iters += [itr] * len(alive)
+        n_res += [n_resources] * len(alive)
+        keep = math.ceil(len(alive) / factor)
+        alive = alive[top_k(np.nanmean(scores, axis=1) if scores.size else scores, keep)]
+    arrays = [np.concatenate([p[i] for p in parts]) for i in range(3)]
+    return cv_tables.cv_results(
+        seen,
+        *arrays,
+        more={"iter": np.array(iters), "n_resources": np.array(n_res)},
+    )
+
+
+def run(plan: Any, store: ResultsStore, runner: Any, quiet: bool) -> tuple[dict, int, int]:
+    """Halving of a planned MNIST search; every rung's fits are rows in the store."""
+    from tqdm.auto import tqdm
+
+    study: SearchStudy = plan.study
+    n_splits = study.cv["n_splits"]
+    groups: dict[Any, Any] = {}
+    state: dict[int, tuple[Any, int]] = {}
+    ran = 0
+    _, resources = schedule(
+        len(plan.candidates),
+        study.factor,
+        study.min_resources,
+        max_resources(study),
+        study.aggressive_elimination,
+    )
+    kept = [math.ceil(len(plan.candidates) / study.factor**i) for i in range(len(resources))]
+    steps = [r - (resources[i - 1] if i else 0) for i, r in enumerate(resources)]
+    total = sum(k * n_splits * s for k, s in zip(kept, steps, strict=True))
+    bar = tqdm(total=total, disable=quiet, unit="member-epoch", desc=study.name)
+
+    extras: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def evaluate(indices: Sequence[int], n_resources: int):
+        nonlocal ran, groups, state
+        specs = [
+            [_with_epochs(plan.fits[i][k], n_resources) for k in range(n_splits)] for i in indices
+        ]
+        flat = [s for row in specs for s in row]
+        by_group: dict[Any, list[RunSpec]] = {}
+        for spec in flat:
+            by_group.setdefault(mnist_fits.group_key(spec), []).append(spec)
+        rows = []
+        new_groups = {}
+        for key, batch in by_group.items():
+            previous = groups.get(key)
+            result, group = mnist_fits.continue_group(batch, previous, bar.update)
+            new_groups[key] = group
+            store.write(result)
+            rows.append(result.rows)
+        groups = new_groups
+        ran += len(flat)
+        frame = pd.concat(rows, ignore_index=True).set_index("run_key")
+        take = lambda name: np.array(  # noqa: E731
+            [[frame.loc[s.key, name] for s in row] for row in specs], dtype=float
+        )
+        extras.append((take("members_together")[:, 0], take("compile_s")[:, 0]))
+        return take("test_score"), take("fit_time"), take("score_time")
+
+    results = search(
+        plan.candidates,
+        evaluate,
+        study.factor,
+        study.min_resources,
+        max_resources(study),
+        study.aggressive_elimination,
+    )
+    bar.close()
+    results["seed"] = np.full(len(results["params"]), study.seed)
+    results["backend"] = np.full(len(results["params"]), study.backend)
+    results["members_together"] = np.concatenate([e[0] for e in extras]).astype(int)
+    results["compile_s"] = np.concatenate([e[1] for e in extras])
+    return results, ran, 0
+
+
+def _with_epochs(spec: RunSpec, epochs: int) -> RunSpec:
+    budget = spec.budgets | {"epochs": epochs}
+    wrapped, cv, fold, backend = fits.unwrap(spec)
+    return fits.fit_spec(
+        RunSpec(
+            wrapped.runner,
+            wrapped.problem,
+            wrapped.optimizer,
+            wrapped.hyperparameters,
+            wrapped.seed,
+            0,
+            freeze(budget),
+            wrapped.target,
+            wrapped.options,
+        ),
+        cv,
+        fold,
+        backend,
+    )

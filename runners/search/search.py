@@ -1,0 +1,239 @@
+"""Run a search study: candidates × folds as fit specs, stored fit by fit, then cv_results,
+the best configuration and its refit on the whole training set scored on the test set."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from optbench.runners.search import cv as cross_validation
+from optbench.runners.search import fits, mnist_fits
+from optbench.runners.search import results as cv_tables
+from optbench.runners.search import space as spaces
+from optbench.runners.search.plugin import BACKENDS, WRAPPABLE, SearchRunner
+from optbench.runners.search.study import SearchStudy
+from tqdm.auto import tqdm
+
+from optbench import registry
+from optbench.errors import OptbenchError
+from optbench.spec import RunSpec
+from optbench.store import ResultsStore
+
+EXTRA_COLUMNS = ("backend", "members_together", "compile_s")
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """GridSearchCV's attributes (cv_results_, best_*), the refit's test score, and where the
+    rows went."""
+
+    cv_results: dict[str, Any]
+    best_index: int
+    best_params: dict[str, Any]
+    best_score: float
+    refit_test_score: float
+    refit_time: float
+    path: Path
+    ran: int
+    skipped: int
+    wall_s: float
+    study: SearchStudy
+
+    def table(self) -> pd.DataFrame:
+        return cv_tables.table(self.cv_results)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated search: its candidates, each candidate's wrapped spec and fit specs."""
+
+    study: SearchStudy
+    candidates: list[dict[str, Any]]
+    wrapped: list[RunSpec]
+    fits: list[list[RunSpec]]
+
+
+def plan(study: SearchStudy, backend: str | None = None) -> Plan:
+    """Expand and check everything before any training (OptbenchError naming the bad value)."""
+    backend = backend or study.backend
+    if backend not in BACKENDS:
+        raise OptbenchError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    study = replace(study, backend=backend, optimizer=_for_backend(study.optimizer, backend))
+    if study.runner not in WRAPPABLE:
+        raise OptbenchError(
+            f"the search runner wraps {', '.join(WRAPPABLE)}; got runner {study.runner!r}"
+        )
+    space = spaces.parse(study.space)
+    candidates = spaces.candidates(space, study.strategy, study.n_iter, study.random_state)
+    wrapped = [
+        fits.wrapped_spec(
+            study.runner, study.problem, study.optimizer, study.seed, study.fixed(), c
+        )
+        for c in candidates
+    ]
+    runner = SearchRunner()
+    checked = set()
+    for spec in wrapped:
+        probe = fits.fit_spec(spec, study.cv, 0, backend)
+        if probe.key not in checked:
+            runner.check(probe)
+            checked.add(probe.key)
+    if study.runner == "landscape":
+        study = replace(study, refit=False)
+    else:
+        y, _ = mnist_fits.n_samples(wrapped[0])
+        cross_validation.check_size(study.cv, len(y))
+    folds = range(study.cv["n_splits"])
+    specs = [[fits.fit_spec(w, study.cv, k, backend) for k in folds] for w in wrapped]
+    return Plan(study, candidates, wrapped, specs)
+
+
+def _for_backend(optimizer: str, backend: str) -> str:
+    """The optimizer of the same name in the backend's family (`rmsprop` ↔ `keras.rmsprop`)."""
+    name = optimizer.removeprefix("keras.")
+    twin = f"keras.{name}" if backend == "keras" else name
+    return twin if twin in registry.names("optimizer") else optimizer
+
+
+def execute(
+    specs: Sequence[RunSpec],
+    store: ResultsStore,
+    runner: SearchRunner,
+    quiet: bool = False,
+    desc: str = "search",
+) -> tuple[pd.DataFrame, int]:
+    """Run the fits not yet stored (batch by batch, each written as it ends); their rows."""
+    unique = {s.key: s for s in specs}
+    stored = store.stored_keys()
+    todo = [s for k, s in unique.items() if k not in stored]
+    batches = list(runner.batches(todo))
+    total = sum(runner.work(b) for b in batches)
+    with tqdm(total=total, disable=quiet, unit="member-epoch", desc=desc) as bar:
+        for batch in batches:
+            store.write(runner.run(batch, progress=bar.update))
+    return stored_rows(store, list(unique)), len(todo)
+
+
+def stored_rows(store: ResultsStore, keys: Sequence[str]) -> pd.DataFrame:
+    """The latest stored row of each key (a fit stored twice counts once)."""
+    runs = store.load().runs
+    runs = runs[runs["run_key"].isin(set(keys))].drop_duplicates("run_key", keep="last")
+    return runs.set_index("run_key")
+
+
+def _column(rows: pd.DataFrame, specs: list[list[RunSpec]], name: str) -> np.ndarray:
+    values = rows[name] if name in rows else pd.Series(np.nan, index=rows.index)
+    return np.array([[values.get(s.key, np.nan) for s in row] for row in specs], dtype=object)
+
+
+def cv_results_of(
+    candidates: list[dict[str, Any]],
+    specs: list[list[RunSpec]],
+    rows: pd.DataFrame,
+    more: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """cv_results from stored rows (error rows score NaN), optbench's columns after sklearn's."""
+    scores = _column(rows, specs, "test_score").astype(float)
+    results = cv_tables.cv_results(
+        candidates,
+        scores,
+        _column(rows, specs, "fit_time").astype(float),
+        _column(rows, specs, "score_time").astype(float),
+        more,
+    )
+    results["seed"] = np.array([s[0].seed for s in specs])
+    if "final_gap" in rows:
+        gaps = _column(rows, specs, "final_gap").astype(float)
+        results["median_final_gap"] = np.median(gaps, axis=1)
+    for name in EXTRA_COLUMNS:
+        values = _column(rows, specs, name)
+        results[name] = np.array([row[0] for row in values])
+    return results
+
+
+def run_search(
+    study: SearchStudy,
+    out: str | os.PathLike[str],
+    backend: str | None = None,
+    quiet: bool = False,
+    runner: SearchRunner | None = None,
+) -> SearchOutcome:
+    """Run `study` (grid, random or halving), storing every fit under `out`."""
+    t0 = time.perf_counter()
+    searched = plan(study, backend)
+    runner = runner or SearchRunner()
+    store = ResultsStore(out)
+    if searched.study.strategy == "halving":
+        from optbench.runners.search import halving
+
+        results, ran, skipped = halving.run(searched, store, runner, quiet)
+    else:
+        flat = [s for row in searched.fits for s in row]
+        rows, ran = execute(flat, store, runner, quiet, desc=study.name)
+        results = cv_results_of(searched.candidates, searched.fits, rows)
+        skipped = len({s.key for s in flat}) - ran
+    best = cv_tables.best_index(results)
+    if "median_final_gap" in results:
+        best = _best_by_gap(results)
+    refit_score = refit_time = float("nan")
+    if searched.study.refit:
+        spec = _refit_spec(searched, results, best)
+        rows, n = execute([spec], store, runner, quiet, desc="refit")
+        ran += n
+        refit_score = float(rows.loc[spec.key, "test_score"])
+        refit_time = float(rows.loc[spec.key, "fit_time"])
+    return SearchOutcome(
+        cv_results=results,
+        best_index=best,
+        best_params=dict(results["params"][best]),
+        best_score=float(results["mean_test_score"][best]),
+        refit_test_score=refit_score,
+        refit_time=refit_time,
+        path=Path(out),
+        ran=ran,
+        skipped=skipped,
+        wall_s=time.perf_counter() - t0,
+        study=searched.study,
+    )
+
+
+def _best_by_gap(results: dict[str, Any]) -> int:
+    """Landscapes: the best success rate, ties broken by the smaller median final gap."""
+    first = np.flatnonzero(np.asarray(results["rank_test_score"]) == 1)
+    gaps = np.nan_to_num(results["median_final_gap"][first], nan=np.inf)
+    return int(first[np.argmin(gaps)])
+
+
+def _refit_spec(searched: Plan, results: dict[str, Any], best: int) -> RunSpec:
+    study = searched.study
+    params = dict(results["params"][best])
+    if "n_resources" in results:
+        params[study.resource] = int(results["n_resources"][best])
+    wrapped = fits.wrapped_spec(
+        study.runner, study.problem, study.optimizer, study.seed, study.fixed(), params
+    )
+    return fits.fit_spec(wrapped, study.cv, cross_validation.REFIT, study.backend)
+
+
+def summary(outcome: SearchOutcome, top: int = 10) -> pd.DataFrame:
+    """The top candidates by rank, narrow enough for 100 columns: rank, parameters (without the
+    `param_` prefix), mean ± std test score, mean fit time, members trained together."""
+    table = outcome.table()
+    params = [c for c in table.columns if c.startswith("param_")]
+    columns = {
+        "rank_test_score": "rank",
+        **({"iter": "iter", "n_resources": "n_resources"} if "iter" in table else {}),
+        **{c: c.removeprefix("param_") for c in params},
+        "mean_test_score": "mean_test_score",
+        "std_test_score": "std_test_score",
+        "mean_fit_time": "fit_time",
+        "members_together": "together",
+    }
+    ranked = table.sort_values("rank_test_score", kind="stable")[list(columns)]
+    return ranked.rename(columns=columns).head(top)
