@@ -1,10 +1,24 @@
-"""Collect `bench_*.py` here: `pytest benchmarks/` runs the pytest-benchmark suites."""
+"""Collect `bench_*.py` here: `pytest benchmarks/` runs the pytest-benchmark suites.
+
+Hooks record what `optbench regress` needs beside the rounds: the machine's fingerprint, a
+calibration kernel timed at the start and the end of the session, which benchmarks failed, and
+whether `--quick` was on. `@pytest.mark.quick` marks the benchmarks of the CI tier (`-m quick`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
+
+from optbench.regress import machine
+from optbench.regress.runs import SCHEMA
+
+START = pytest.StashKey[list[float]]()
+END = pytest.StashKey[list[float]]()
+BENCHMARKS = pytest.StashKey[set[str]]()
+FAILED = pytest.StashKey[set[str]]()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
@@ -12,3 +26,91 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
     if named and not parent.session.isinitpath(file_path):
         return pytest.Module.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        default=False,
+        help="optbench: smaller inputs (e.g. a 10,000-image MNIST subset) for the CI tier",
+    )
+    parser.addoption(
+        "--rounds",
+        type=int,
+        default=None,
+        help="optbench: rounds of each benchmark that takes its count from the `rounds` fixture",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "quick: in the quick tier CI runs (`-m quick`)")
+    config.stash[START] = machine.calibrate()
+    config.stash[BENCHMARKS] = set()
+    config.stash[FAILED] = set()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[BENCHMARKS] = {
+        item.nodeid for item in items if "benchmark" in getattr(item, "fixturenames", ())
+    }
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = _CONFIG.get("config")
+    if config is not None and report.failed and report.nodeid in config.stash[BENCHMARKS]:
+        config.stash[FAILED].add(report.nodeid)
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG["config"] = session.config
+
+
+def _end_calibration(config: pytest.Config) -> list[float]:
+    if END not in config.stash:
+        config.stash[END] = machine.calibrate()
+    return config.stash[END]
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    machine_info["optbench"] = {
+        "schema": SCHEMA,
+        "fingerprint": machine.fingerprint(),
+        "calibration": machine.calibration(config.stash[START], _end_calibration(config)),
+        "quick": bool(config.getoption("--quick")),
+        "failed": sorted(config.stash[FAILED]),
+    }
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if not config.stash[BENCHMARKS] or config.getoption("benchmark_disable", False):
+        return
+    record = machine.calibration(config.stash[START], _end_calibration(config))
+    line = f"optbench calibration: {record['median_s'] * 1e3:.1f} ms, drift {record['drift']:+.1%}"
+    terminalreporter.write_line(line)
+    if "warning" in record:
+        terminalreporter.write_line(f"optbench noise warning: {record['warning']}", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def quick(request: pytest.FixtureRequest) -> bool:
+    """Whether `--quick` asks for the small inputs of the CI tier."""
+    return bool(request.config.getoption("--quick"))
+
+
+@pytest.fixture(scope="session")
+def rounds(request: pytest.FixtureRequest):
+    """`rounds(default)`: the benchmark's own round count unless `--rounds N` overrides it."""
+    chosen = request.config.getoption("--rounds")
+    return lambda default: default if chosen is None else chosen
+
+
+@pytest.fixture
+def one_thread():
+    """One BLAS/OpenMP thread for the benchmark that asks for it."""
+    with threadpool_limits(limits=1):
+        yield

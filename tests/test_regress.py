@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from optbench import inject as inject_module
 from optbench.cli import main
 from optbench.errors import OptbenchError
 from optbench.quality import figure
@@ -24,6 +28,7 @@ from optbench.regress.verdict import (
     SAME,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 FINGERPRINT = {"cpu_model": "Test CPU", "cpu_count": 2, "platform": "Linux-x", "machine": "x86_64"}
 
 
@@ -342,3 +347,36 @@ def test_missing_file_and_wrong_argument_count_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["regress", str(tmp_path / "nope.json"), str(tmp_path / "x")])
     assert result.exit_code == 2 and "no such benchmark file" in result.output
     assert CliRunner().invoke(main, ["regress", "one.json"]).exit_code == 2
+
+
+def _benchmark_run(out: Path, inject: bool) -> None:
+    """The quick landscape benchmarks through pytest-benchmark, in a fresh process."""
+    env = {k: v for k, v in os.environ.items() if k != inject_module.ENV}
+    env |= {"OPTBENCH_WORKERS": "1"} | ({inject_module.ENV: "1"} if inject else {})
+    command = [
+        sys.executable, "-m", "pytest", str(ROOT / "benchmarks" / "bench_study.py"),
+        "--benchmark-only", "-m", "quick", "-k", "quick_study", "-p", "no:cacheprovider", "-q",
+        "--rounds", "2",
+        "--benchmark-timer", "time.process_time", "--benchmark-json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_injected_regression_is_caught_end_to_end(tmp_path):
+    """Extra work in the scipy path and a smaller sgd default learning rate: exactly the
+    nelder-mead benchmark's time (past the hard limit, two rounds a side) and the sgd
+    benchmark's quality fail; adam at an explicit learning rate passes."""
+    base, head = tmp_path / "base.json", tmp_path / "head.json"
+    _benchmark_run(base, inject=False)
+    _benchmark_run(head, inject=True)
+    report = compare(load([base]), load([head]), from_pyproject(None, {}))
+    failing = {(f.benchmark.split("::")[-1], f.figure) for f in report.regressions}
+    assert {name for name, _ in failing} == {
+        "test_quick_study[sgd]",
+        "test_quick_study[nelder-mead]",
+    }, failing
+    assert ("test_quick_study[nelder-mead]", "time") in failing
+    assert ("test_quick_study[sgd]", "successes") in failing
+    result = CliRunner().invoke(main, ["regress", str(base), str(head), "--config", "none.toml"])
+    assert result.exit_code == 1, result.output

@@ -37,7 +37,9 @@ def _vector(figure: dict[str, Any]) -> np.ndarray | None:
 def _text(value: float) -> str:
     if math.isnan(value):
         return "nan"
-    return f"{value:.6g}" if value != int(value) or abs(value) >= 1e6 else f"{int(value)}"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.4g}" if value != int(value) or abs(value) >= 1e6 else f"{int(value)}"
 
 
 def _close(a: np.ndarray, b: np.ndarray, rel: float) -> np.ndarray:
