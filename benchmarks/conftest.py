@@ -36,10 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="optbench: smaller inputs (e.g. a 10,000-image MNIST subset) for the CI tier",
     )
     parser.addoption(
-        "--rounds",
+        "--max-rounds",
         type=int,
         default=None,
-        help="optbench: rounds of each benchmark that takes its count from the `rounds` fixture",
+        help="optbench: at most this many rounds of each benchmark (blocks of interleaved runs)",
     )
 
 
@@ -104,9 +104,9 @@ def quick(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def rounds(request: pytest.FixtureRequest):
-    """`rounds(default)`: the benchmark's own round count unless `--rounds N` overrides it."""
-    chosen = request.config.getoption("--rounds")
-    return lambda default: default if chosen is None else chosen
+    """`rounds(default)`: the benchmark's own round count, capped by `--max-rounds N`."""
+    cap = request.config.getoption("--max-rounds")
+    return lambda default: default if cap is None else max(1, min(default, cap))
 
 
 @pytest.fixture

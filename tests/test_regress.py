@@ -356,7 +356,7 @@ def _benchmark_run(out: Path, inject: bool) -> None:
     command = [
         sys.executable, "-m", "pytest", str(ROOT / "benchmarks" / "bench_study.py"),
         "--benchmark-only", "-m", "quick", "-k", "quick_study", "-p", "no:cacheprovider", "-q",
-        "--rounds", "2",
+        "--max-rounds", "2",
         "--benchmark-timer", "time.process_time", "--benchmark-json", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
