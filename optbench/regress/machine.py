@@ -131,7 +131,8 @@ def calibration(start: list[float], end: list[float]) -> dict[str, Any]:
 
 
 def noise_warning(drift: float) -> str:
+    change = f"{abs(drift):.0%} {'slower' if drift > 0 else 'faster'}"
     return (
-        f"calibration kernel {drift:+.0%} slower at the end of the run than at its start: "
-        "the machine's speed changed while benchmarking; time ratios are noisy"
+        f"the calibration kernel ran {change} at the end of the run than at its start: the "
+        "machine's speed changed while benchmarking, so time ratios are noisy"
     )
