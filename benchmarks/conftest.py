@@ -43,31 +43,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+class FailedBenchmarks:
+    """Remembers the benchmarks whose test failed: pytest-benchmark saves no rounds for them."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and report.nodeid in self.config.stash[BENCHMARKS]:
+            self.config.stash[FAILED].add(report.nodeid)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "quick: in the quick tier CI runs (`-m quick`)")
     config.stash[START] = machine.calibrate()
     config.stash[BENCHMARKS] = set()
     config.stash[FAILED] = set()
+    config.pluginmanager.register(FailedBenchmarks(config), "optbench-failed-benchmarks")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     config.stash[BENCHMARKS] = {
         item.nodeid for item in items if "benchmark" in getattr(item, "fixturenames", ())
     }
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    config = _CONFIG.get("config")
-    if config is not None and report.failed and report.nodeid in config.stash[BENCHMARKS]:
-        config.stash[FAILED].add(report.nodeid)
-
-
-_CONFIG: dict[str, pytest.Config] = {}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _CONFIG["config"] = session.config
 
 
 def _end_calibration(config: pytest.Config) -> list[float]:

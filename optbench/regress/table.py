@@ -6,7 +6,7 @@ from optbench.regress.compare import Report
 from optbench.regress.runs import BenchRun
 from optbench.regress.verdict import MISSING, NEW
 
-NAME_WIDTH = 38
+NAME_WIDTH = 36
 
 
 def _short(name: str, width: int) -> str:
