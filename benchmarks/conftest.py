@@ -3,6 +3,8 @@
 Hooks record what `optbench regress` needs beside the rounds: the machine's fingerprint, a
 calibration kernel timed at the start and the end of the session, which benchmarks failed, and
 whether `--quick` was on. `@pytest.mark.quick` marks the benchmarks of the CI tier (`-m quick`).
+A run without `--benchmark-json`/`--benchmark-save` is saved with every round (autosave) under
+`.benchmarks/` of the repository root, a file `optbench regress` reads.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pytest_benchmark.utils import get_tag
 from threadpoolctl import threadpool_limits
 
 from optbench.regress import machine
@@ -54,7 +57,13 @@ class FailedBenchmarks:
             self.config.stash[FAILED].add(report.nodeid)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if not (config.option.benchmark_json or config.option.benchmark_save):
+        config.option.benchmark_autosave = get_tag()
+        config.option.benchmark_save_data = True
+    if config.option.benchmark_storage == "file://./.benchmarks":
+        config.option.benchmark_storage = f"file://{config.rootpath / '.benchmarks'}"
     config.addinivalue_line("markers", "quick: in the quick tier CI runs (`-m quick`)")
     config.stash[START] = machine.calibrate()
     config.stash[BENCHMARKS] = set()
