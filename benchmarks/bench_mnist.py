@@ -1,9 +1,14 @@
-"""Epoch time of the JAX runner vs Keras-TF `fit` on full MNIST, and a whole seed Run A in JAX.
+"""MNIST: one epoch of the JAX runner vs Keras-TF `fit` at batch 7 / 128 / 784, and test accuracy
+after a fixed short run of each.
 
-Run: `OPTBENCH_DATA=DIR pytest benchmarks/bench_mnist.py --benchmark-only -p no:cacheprovider`
-(add `-k "not run_a"` to skip the 60-epoch run). Compilation and tracing are excluded: each
-measured epoch follows a warm-up on the same shapes. Seconds per epoch and the JAX/Keras speedup
-are in each benchmark's `extra_info`.
+    .venv/bin/pytest benchmarks/bench_mnist.py --benchmark-only            # the full 60,000
+    .venv/bin/pytest benchmarks/bench_mnist.py --benchmark-only --quick    # a 10,000-image subset
+    OPTBENCH_BENCH_RUN_A=1 .venv/bin/pytest benchmarks/bench_mnist.py -k run_a   # 60 epochs
+
+Needs the MNIST IDX files (`OPTBENCH_DATA=DIR`, or where `optbench data` finds them); skipped
+without them. Compilation and tracing are outside the timed rounds: each timed epoch follows a
+warm-up epoch on the same shapes. Seconds per epoch and the JAX/Keras speedup are in
+`extra_info`; the short runs' test accuracy is a quality figure for `optbench regress`.
 """
 
 from __future__ import annotations
@@ -20,31 +25,43 @@ from optbench.runners.mnist import plugin as mnist_plugin
 from optbench.runners.mnist.model import ModelConfig, prepare
 
 from optbench import registry
+from optbench.errors import OptbenchError
+from optbench.quality import figure
 from optbench.spec import RunSpec
 
 BATCHES = (7, 128, 784)
+SUBSET = 10_000
 SGD = {"learning_rate": 0.1, "momentum": 0.8}
 EPOCH_SECONDS: dict[tuple[str, int], float] = {}
 
 
 @pytest.fixture(scope="module")
-def data():
-    return prepare(mnist_data.load("mnist"), validation="test")
+def data(quick):
+    """The seed's splits (all 60,000 training images, the test set as validation), or the first
+    10,000 training images with `--quick`."""
+    try:
+        arrays = mnist_data.load("mnist")
+    except OptbenchError as exc:
+        pytest.skip(f"MNIST not available: {exc}")
+    return prepare(arrays, validation="test", subset=SUBSET if quick else None)
 
 
-def _record(benchmark, backend: str, batch: int, seconds: float) -> None:
+def _record(benchmark, backend: str, batch: int, images: int) -> None:
+    seconds = benchmark.stats.stats.median
     EPOCH_SECONDS[(backend, batch)] = seconds
-    benchmark.extra_info.update({"backend": backend, "batch_size": batch, "epoch_s": seconds})
-    other = EPOCH_SECONDS.get(("keras", batch))
-    if backend == "keras" and ("jax", batch) in EPOCH_SECONDS:
-        benchmark.extra_info["jax_speedup"] = seconds / EPOCH_SECONDS[("jax", batch)]
-    elif backend == "jax" and other is not None:
-        benchmark.extra_info["jax_speedup"] = other / seconds
+    benchmark.extra_info.update(
+        {"backend": backend, "batch_size": batch, "images": images, "epoch_s": seconds}
+    )
+    other = "keras" if backend == "jax" else "jax"
+    if (other, batch) in EPOCH_SECONDS:
+        jax_s, keras_s = EPOCH_SECONDS[("jax", batch)], EPOCH_SECONDS[("keras", batch)]
+        benchmark.extra_info["jax_speedup"] = keras_s / jax_s
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("batch", BATCHES)
-def test_epoch_jax(benchmark, data, batch):
-    """One compiled `lax.scan` epoch over 60,000 images."""
+def test_epoch_jax(benchmark, data, batch, rounds):
+    """One compiled `lax.scan` epoch."""
     config = ModelConfig()
     n = len(data.x_train)
     tx = mnist_plugin.build_optimizer(registry.optimizer("sgd"), SGD, -(-n // batch))
@@ -59,13 +76,19 @@ def test_epoch_jax(benchmark, data, batch):
     def one_epoch():
         return jax.block_until_ready(compiled(params, state, jax.random.key(2), scale, x, y))
 
-    benchmark.pedantic(one_epoch, rounds=3 if batch > 7 else 2, iterations=1)
-    _record(benchmark, "jax", batch, benchmark.stats.stats.min)
+    benchmark.pedantic(one_epoch, rounds=rounds(3), iterations=1)
+    _record(benchmark, "jax", batch, n)
 
 
+def _steps_per_execution() -> int:
+    """The MNIST runner's Keras `steps_per_execution` option where it has one, else fit's 1."""
+    return int(mnist_plugin.OPTIONS.get("steps_per_execution") or 1)
+
+
+@pytest.mark.quick
 @pytest.mark.parametrize("batch", BATCHES)
-def test_epoch_keras(benchmark, data, batch):
-    """One `model.fit` epoch over 60,000 images with Keras 3 on TensorFlow."""
+def test_epoch_keras(benchmark, data, batch, rounds):
+    """One `model.fit` epoch with Keras 3 on TensorFlow."""
     from optbench.runners.mnist import keras_trainer
 
     keras = keras_trainer.import_keras("tensorflow")
@@ -73,16 +96,51 @@ def test_epoch_keras(benchmark, data, batch):
     model = keras_trainer.build_model(config, 0, keras)
     optimizer = mnist_plugin.build_optimizer(registry.optimizer("keras.sgd"), SGD, 1)
     keras_trainer.compile_model(model, optimizer, config, keras)
+    steps = _steps_per_execution()
+    if steps > 1:
+        model.steps_per_execution = steps
     y = keras_trainer.targets(data.y_train, config)
-    model.fit(data.x_train[: batch * 3], y[: batch * 3], batch_size=batch, epochs=1, verbose=0)
+    warm = batch * max(3, steps)
+    model.fit(data.x_train[:warm], y[:warm], batch_size=batch, epochs=1, verbose=0)
 
     def one_epoch():
         model.fit(data.x_train, y, batch_size=batch, epochs=1, verbose=0, shuffle=True)
 
-    benchmark.pedantic(one_epoch, rounds=1 if batch == 7 else 2, iterations=1)
-    _record(benchmark, "keras", batch, benchmark.stats.stats.min)
+    benchmark.pedantic(one_epoch, rounds=rounds(1 if batch == 7 else 2), iterations=1)
+    _record(benchmark, "keras", batch, len(data.x_train))
+    benchmark.extra_info["steps_per_execution"] = steps
 
 
+@pytest.mark.quick
+@pytest.mark.parametrize("optimizer", ["sgd", "keras.sgd"])
+def test_short_run(benchmark, optimizer, quick):
+    """Two epochs at batch 128 through the MNIST runner, then the test accuracy (10,000 images).
+    JAX on the CPU is deterministic (exact on one machine); Keras-TF is judged with tolerance."""
+    os.environ[mnist_plugin.QUIET_ENV] = "1"
+    spec = RunSpec(
+        "mnist",
+        "mnist",
+        optimizer,
+        SGD,
+        budget={"epochs": 2},
+        options={"batch_size": 128, "validation": "test", "subset": SUBSET if quick else None},
+    )
+    try:
+        mnist_plugin.spec_data(spec)
+    except OptbenchError as exc:
+        pytest.skip(f"MNIST not available: {exc}")
+    result = benchmark.pedantic(lambda: mnist_plugin.runner.run([spec]), rounds=1)
+    row = result.rows.iloc[0]
+    assert row["status"] != "error", row.get("error")
+    keras = optimizer.startswith("keras.")
+    benchmark.extra_info.update(
+        test_acc=figure(row["test_acc"], "accuracy", n=10_000, deterministic=not keras),
+        backend=row["backend"],
+        epochs=2,
+    )
+
+
+@pytest.mark.skipif(not os.environ.get("OPTBENCH_BENCH_RUN_A"), reason="OPTBENCH_BENCH_RUN_A=1")
 def test_run_a_jax(benchmark, data):
     """The seed's Run A (SGD, legacy decay, batch 7, 60 epochs) end to end in JAX; peak memory."""
     os.environ[mnist_plugin.QUIET_ENV] = "1"
@@ -111,7 +169,7 @@ def test_run_a_jax(benchmark, data):
             "wall_s": time.perf_counter() - t0,
             "train_s": sum(h["epoch_time"] for h in outcome.history),
             "compile_s": outcome.compile_s,
-            "val_acc": outcome.history[-1]["val_accuracy"],
+            "val_acc": figure(outcome.history[-1]["val_accuracy"], "accuracy", n=10_000),
             "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         }
     )

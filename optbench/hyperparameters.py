@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from optbench import inject
 from optbench.contracts import OptimizerPlugin
 from optbench.errors import OptbenchError
 
@@ -44,6 +45,7 @@ def resolve(plugin: OptimizerPlugin, given: Mapping[str, Any]) -> dict[str, Any]
                 f"unknown hyperparameter {name!r} for optimizer {plugin.name!r}; valid: {valid}"
             )
         chosen[canonical] = value
-    merged = {k: v for k, v in plugin.defaults.items() if v is not None} | chosen
+    defaults = inject.defaults(plugin.name, plugin.defaults)
+    merged = {k: v for k, v in defaults.items() if v is not None} | chosen
     validate = getattr(plugin, "validate", None)
     return dict(validate(merged)) if validate is not None else merged

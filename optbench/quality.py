@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-KINDS = ("count", "proportion", "accuracy", "gap", "value")
+KINDS = ("count", "proportion", "accuracy", "gap", "evaluations", "value")
 
 
 def figure(

@@ -7,6 +7,7 @@ import click
 from optbench.cli.common import show_plugin_warnings_briefly
 from optbench.cli.data_cmd import data_command
 from optbench.cli.list_cmd import list_command
+from optbench.cli.regress_cmd import regress_command
 from optbench.cli.run_cmd import run_command
 from optbench.cli.search_cmd import search_command
 from optbench.cli.show_cmd import show_command
@@ -26,3 +27,4 @@ main.add_command(show_command)
 main.add_command(data_command)
 main.add_command(studies_command)
 main.add_command(search_command)
+main.add_command(regress_command)

@@ -39,7 +39,7 @@ from optbench.runners.landscape.common import (
     step_budget,
 )
 
-from optbench import registry
+from optbench import inject, registry
 from optbench.contracts import CURVE_COLUMNS, Landscape, RunResult
 from optbench.environment import environment, jax_device
 from optbench.errors import OptbenchError
@@ -302,6 +302,7 @@ def _optax_curves(run_keys: pd.Series, out) -> pd.DataFrame:
 
 
 def _scipy_rows(specs: list[RunSpec]) -> pd.DataFrame:
+    inject.extra_work(len(specs))
     rows = scipy_pool.run_specs(specs)
     return _spec_frame(specs, "scipy").join(pd.DataFrame(rows))
 
