@@ -79,8 +79,11 @@ def _run_lanes(runner, lanes: list[list[list[RunSpec]]]) -> Iterator[tuple[list[
         raise failures[0]
 
 
-def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) -> StudyOutcome:
-    """Run every spec of `study` not yet stored under `out`; returns the study's rows.
+def run_study(
+    study: Study, out: str | os.PathLike[str], quiet: bool = False, curves: bool = False
+) -> StudyOutcome:
+    """Run every spec of `study` not yet stored under `out`; returns the study's rows, and its
+    curves when `curves` (loading them costs seconds on a large study; the CLI needs none).
 
     A runner may sort its batches into lanes (`lane(batch)`, e.g. work done in this process and
     work spread over a process pool): lanes run side by side, each batch is written as it ends,
@@ -103,7 +106,7 @@ def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) ->
             store.write(result)
             bar.update(len(batch))
     keys = {spec.key for spec in specs}
-    loaded = store.load()
+    loaded = store.load(curves=curves)
     results = Results(
         runs=loaded.runs[loaded.runs["run_key"].isin(keys)].reset_index(drop=True),
         curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),

@@ -86,15 +86,15 @@ class ResultsStore:
         _write_atomic(result.rows, target)
         return target
 
-    def load(self) -> Results:
-        """Every stored row and curve point, as two DataFrames."""
+    def load(self, curves: bool = True) -> Results:
+        """Every stored row and curve point, as two DataFrames (`curves=False`: rows only)."""
         run_parts = _parts(self.path / RUNS)
         if not run_parts:
             raise OptbenchError(
                 f"no results under {self.path}: expected {self.path / RUNS}/*.parquet"
             )
         runs = pd.concat([pd.read_parquet(p) for p in run_parts], ignore_index=True)
-        curve_parts = _parts(self.path / CURVES)
+        curve_parts = _parts(self.path / CURVES) if curves else []
         if curve_parts:
             curves = pd.concat([pd.read_parquet(p) for p in curve_parts], ignore_index=True)
             curves = curves[curves["run_key"].isin(runs["run_key"])].reset_index(drop=True)

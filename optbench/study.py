@@ -38,18 +38,25 @@ class OptimizerEntry:
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    starts: int | None = None
 
     @classmethod
     def parse(cls, item: str | Mapping[str, Any]) -> OptimizerEntry:
-        """From `"sgd:lr=0.1"` or a table `{name=, hyperparameters=, grid=, options=}`."""
+        """From `"sgd:lr=0.1"` or a table `{name=, hyperparameters=, grid=, options=, starts=}`
+        (`starts` overrides the study's for this optimizer)."""
         if isinstance(item, str):
             name, hp = parse_optimizer(item)
             return cls(name, hp)
-        unknown = set(item) - {"name", "hyperparameters", "grid", "options"}
+        unknown = set(item) - {"name", "hyperparameters", "grid", "options", "starts"}
         if "name" not in item or unknown:
             raise OptbenchError(
                 f"malformed optimizer entry {dict(item)!r}: keys are name, hyperparameters, "
-                "grid, options"
+                "grid, options, starts"
+            )
+        starts = item.get("starts")
+        if starts is not None and (type(starts) is not int or starts < 1):
+            raise OptbenchError(
+                f"optimizer {item['name']!r}: starts must be a positive integer, got {starts!r}"
             )
         name, hp = parse_optimizer(item["name"])
         grid = {
@@ -57,7 +64,7 @@ class OptimizerEntry:
             for k, v in item.get("grid", {}).items()
         }
         options = dict(item.get("options", {}))
-        return cls(name, hp | dict(item.get("hyperparameters", {})), grid, options)
+        return cls(name, hp | dict(item.get("hyperparameters", {})), grid, options, starts)
 
     def settings(self) -> list[dict[str, Any]]:
         """Every hyperparameter setting: the fixed values with each point of the grid."""
@@ -154,7 +161,7 @@ class Study:
                             options=options,
                         )
                         for seed in self.seeds
-                        for start in range(self.starts)
+                        for start in range(entry.starts or self.starts)
                     )
         check = getattr(runner, "check", None)
         if check is not None:
