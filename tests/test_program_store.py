@@ -43,3 +43,11 @@ def test_a_warm_process_loads_every_program_and_gives_identical_rows(tmp_path):
     assert warm == {"traced": 0, "loaded": 2}
     assert len(first) == 2 * 3 * 6
     pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+def test_the_digest_covers_the_optax_path_landscapes_and_optimizers():
+    from optbench.runners.landscape import program_store
+
+    names = {path.name for path in program_store.own_files()}
+    assert {"optax_program.py", "packed_state.py", "common.py", "two_d.py"} <= names
+    assert any(path.parent.name == "optimizers" for path in program_store.own_files())

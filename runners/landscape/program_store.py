@@ -10,6 +10,7 @@ temporary name and renamed, so a crash leaves no half-written program.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import os
 import tempfile
@@ -24,7 +25,7 @@ from optbench import jax_cache
 
 SUFFIX = ".jaxexport"
 PACKAGES = ("jax", "jaxlib", "optax", "numpy")
-OWN_CODE = ("landscapes", "optimizers", "runners/landscape")
+OWN_CODE = ("optbench.landscapes", "optbench.optimizers", "optbench.runners.landscape")
 
 LOADS = {"traced": 0, "loaded": 0}  # this process: programs traced anew / loaded from disk
 
@@ -35,16 +36,17 @@ def folder() -> Path | None:
     return None if cache_dir is None else cache_dir.with_name(f"{cache_dir.name}-programs")
 
 
+def own_files() -> list[Path]:
+    """optbench's own landscape, optimizer and optax-path source files."""
+    folders = [Path(importlib.import_module(name).__file__).parent for name in OWN_CODE]
+    return [path for folder in folders for path in sorted(folder.rglob("*.py"))]
+
+
 @cache
 def _own_source() -> str:
-    """Digest of optbench's own landscape, optimizer and optax-path source files."""
-    import optbench
-
-    root = Path(optbench.__file__).parent
     digest = hashlib.sha256()
-    for part in OWN_CODE:
-        for path in sorted((root / part).rglob("*.py")):
-            digest.update(path.read_bytes())
+    for path in own_files():
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
