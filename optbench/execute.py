@@ -136,8 +136,10 @@ def run_study(
     retry_errors: bool = True,
     executor: str | Executor = "local",
     scheduler: str | None = None,
+    curves: bool = False,
 ) -> StudyOutcome:
-    """Run every spec of `study` not yet stored under `out`; returns the study's rows.
+    """Run every spec of `study` not yet stored under `out`; returns the study's rows, and its
+    curves when `curves` (loading them costs seconds on a large study; the CLI needs none).
 
     `executor` is `"local"` (runner lanes side by side in this process; e.g. the landscape
     runner's compiled programs beside its scipy process pool), `"dask"` (a Dask cluster at
@@ -157,7 +159,7 @@ def run_study(
         if stop.is_set():
             raise Interrupted()
     return StudyOutcome(
-        _rows_of(store, unique),
+        _rows_of(store, unique, curves),
         Path(out),
         len(todo),
         len(unique) - len(todo),
@@ -192,8 +194,8 @@ def _run_todo(
             engine.cancel()
 
 
-def _rows_of(store: ResultsStore, keys: set[str]) -> Results:
-    loaded = store.load()
+def _rows_of(store: ResultsStore, keys: set[str], curves: bool) -> Results:
+    loaded = store.load(curves=curves)
     return Results(
         runs=loaded.runs[loaded.runs["run_key"].isin(keys)].reset_index(drop=True),
         curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),

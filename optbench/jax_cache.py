@@ -1,7 +1,14 @@
-"""JAX's persistent compilation cache, on by default, so a study run again compiles nothing.
+"""JAX process setup: the persistent compilation cache, and CPU code without fused multiply-add.
 
-The cache lives in `$XDG_CACHE_HOME/optbench/jax` (default `~/.cache/optbench/jax`).
-`OPTBENCH_JAX_CACHE=0` (or `off`, `false`, `no`) turns it off; any other value is the folder.
+The cache lives in `$XDG_CACHE_HOME/optbench/jax` (default `~/.cache/optbench/jax`), on by
+default, so a study run again compiles nothing. `OPTBENCH_JAX_CACHE=0` (or `off`, `false`,
+`no`) turns it off; any other value is the folder.
+
+Layout independence: XLA's CPU code generator contracts `a * b + c` into one FMA instruction
+where its fusion decisions allow, and those decisions depend on the whole program. So the same
+run gave different last bits alone and beside other landscapes (#15). Capping the instruction
+set at AVX (`--xla_cpu_max_isa=AVX`, which has no FMA) makes every elementwise result the
+correctly rounded IEEE one whatever shares the program (and the same on any x86 CPU with AVX).
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ import os
 from pathlib import Path
 
 ENV_VAR = "OPTBENCH_JAX_CACHE"
+ISA_FLAG = "--xla_cpu_max_isa"
+ISA = "AVX"
 OFF = {"0", "off", "false", "no", "none", ""}
 
 _enabled: Path | None = None
@@ -39,3 +48,16 @@ def enable_compilation_cache() -> Path | None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     _enabled = folder
     return folder
+
+
+def without_fma() -> bool:
+    """Add `--xla_cpu_max_isa=AVX` to `XLA_FLAGS` unless the user chose an instruction set;
+    True when the flag is in effect (it is read when JAX first creates its CPU backend)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if ISA_FLAG not in flags:
+        from jax._src import xla_bridge
+
+        if xla_bridge.backends_are_initialized():
+            return False
+        os.environ["XLA_FLAGS"] = f"{flags} {ISA_FLAG}={ISA}".strip()
+    return f"{ISA_FLAG}={ISA}" in os.environ["XLA_FLAGS"].split()

@@ -151,6 +151,22 @@ def summary(runs: pd.DataFrame, targets: tuple[float, ...] = LADDER) -> pd.DataF
     return out[order].reset_index()
 
 
+def summary_by_instance(
+    runs: pd.DataFrame, values: tuple[str, ...] = ("runs", "success", "ert", "median_gap")
+) -> pd.DataFrame:
+    """`summary` with instances side by side: a row per problem (instance dropped from its
+    label) × setting, `VALUE.iK` columns per instance K (`runs.iK` is the n of `success.iK`)."""
+    table = summary(runs, targets=())
+    base, instance = split_instance(table["problem"])
+    wide = table.assign(problem=base, instance=instance).pivot(
+        index=["problem", "label"], columns="instance", values=list(values)
+    )
+    wide = wide.sort_index(axis=1, level="instance", sort_remaining=False)
+    wide.columns = [f"{value}.i{k}" for value, k in wide.columns]
+    counts = [c for c in wide.columns if c.startswith("runs.")]
+    return wide.astype({c: "Int64" for c in counts}).reset_index()
+
+
 def ranks(table: pd.DataFrame) -> pd.DataFrame:
     """Rank settings within each problem: higher success, then lower ERT, then lower median gap."""
     order = ["success", "ert", "median_gap"]
@@ -160,25 +176,77 @@ def ranks(table: pd.DataFrame) -> pd.DataFrame:
     return ranked.assign(rank=position.groupby(ties.ngroup()).transform("mean").astype(float))
 
 
+def split_instance(problems: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Problem labels (`sphere:dim=2,instance=1`) → the label without the instance
+    (`sphere:dim=2`) and the instance (0 where the label names none)."""
+    text = {p: _without_instance(p) for p in problems.unique()}
+    base = problems.map({p: t[0] for p, t in text.items()})
+    return base, problems.map({p: t[1] for p, t in text.items()}).astype(int)
+
+
+def _without_instance(problem: str) -> tuple[str, int]:
+    name, _, options = str(problem).partition(":")
+    kept, instance = [], 0
+    for option in filter(None, options.split(",")):
+        key, _, value = option.partition("=")
+        if key == "instance":
+            instance = int(value)
+        else:
+            kept.append(option)
+    return (f"{name}:{','.join(kept)}" if kept else name), instance
+
+
 def ranking(runs: pd.DataFrame) -> pd.DataFrame:
-    """Optimizer settings ranked by mean rank across problems (ties share the mean rank)."""
+    """Optimizer settings ranked by mean rank across problems (ties share the mean rank).
+
+    `n` is the runs behind each per-problem success rate (the fewest, where they differ).
+    With several instances, each instance is a problem, and `success.iK` / `mean_rank.iK` /
+    `n.iK` give instance K's share side by side."""
     ranked = ranks(summary(runs, targets=()))
     overall = ranked.groupby("label").agg(
         mean_rank=("rank", "mean"),
         problems=("problem", "nunique"),
         success=("success", "mean"),
+        n=("runs", "min"),
         median_gap=("median_gap", "median"),
         wins=("rank", lambda r: int((r == 1).sum())),
     )
+    _, instance = split_instance(ranked["problem"])
+    if instance.nunique() > 1:
+        per = ranked.assign(instance=instance).groupby(["label", "instance"])
+        side = per.agg(success=("success", "mean"), n=("runs", "min"),
+                       mean_rank=("rank", "mean")).unstack("instance")  # fmt: skip
+        side.columns = [f"{value}.i{k}" for value, k in side.columns]
+        ks = sorted(instance.unique())
+        order = [f"{v}.i{k}" for k in ks for v in ("success", "n")]
+        overall = overall.join(side[order + [f"mean_rank.i{k}" for k in ks]])
     return overall.sort_values(["mean_rank", "median_gap"]).reset_index()
 
 
 def landscape_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Problems × optimizers: success rate at the final target of each optimizer's best setting."""
+    """Problems × optimizers: success rate at the final target of each optimizer's best setting.
+
+    With several instances the columns are (optimizer, instance) pairs, instances side by side."""
     table = ranks(summary(runs, targets=()))
     table["optimizer"] = table["label"].str.split(" ").str[0]
     best = table.sort_values("rank").groupby(["problem", "optimizer"], sort=False).head(1)
-    return best.pivot(index="problem", columns="optimizer", values="success").sort_index()
+    base, instance = split_instance(best["problem"])
+    if instance.nunique() <= 1:
+        return best.pivot(index="problem", columns="optimizer", values="success").sort_index()
+    best = best.assign(problem=base, instance=instance)
+    wide = best.pivot(index="problem", columns=["optimizer", "instance"], values="success")
+    return wide.sort_index().sort_index(axis=1)
+
+
+def landscape_counts(runs: pd.DataFrame) -> pd.Series:
+    """Runs behind each cell of `landscape_table` (the fewest over problems), same columns."""
+    table = ranks(summary(runs, targets=()))
+    table["optimizer"] = table["label"].str.split(" ").str[0]
+    best = table.sort_values("rank").groupby(["problem", "optimizer"], sort=False).head(1)
+    _, instance = split_instance(best["problem"])
+    if instance.nunique() <= 1:
+        return best.groupby("optimizer")["runs"].min()
+    return best.assign(instance=instance).groupby(["optimizer", "instance"])["runs"].min()
 
 
 def performance_profile(runs: pd.DataFrame, taus: np.ndarray | None = None) -> pd.DataFrame:

@@ -80,6 +80,7 @@ OPTIMIZER_FIELDS: dict[str, Kind] = {
     "hyperparameters": TABLE,
     "grid": TABLE,
     "options": TABLE,
+    "starts": POSITIVE_INT,
 }
 
 

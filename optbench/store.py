@@ -139,8 +139,9 @@ class ResultsStore:
             _write_atomic(result.rows, target)
         return target
 
-    def load(self) -> Results:
-        """Every stored run once (see `one_row_per_key`) and its curves, as two DataFrames."""
+    def load(self, curves: bool = True) -> Results:
+        """Every stored run once (see `one_row_per_key`) and its curves, as two DataFrames
+        (`curves=False`: the rows only, an empty curves table)."""
         frames = [
             frame.assign(**{_PART: part.name})
             for part in _parts(self.path / RUNS)
@@ -155,17 +156,17 @@ class ResultsStore:
         runs = one_row_per_key(runs, complete=~runs[_PART].isin(lost_curves).to_numpy())
         curve_frames = [
             frame.assign(**{_PART: part.name})
-            for part in _parts(self.path / CURVES)
+            for part in (_parts(self.path / CURVES) if curves else [])
             if (frame := self._read(part, CURVES)) is not None
         ]
         if curve_frames:
-            curves = pd.concat(curve_frames, ignore_index=True)
+            points = pd.concat(curve_frames, ignore_index=True)
             chosen = pd.MultiIndex.from_frame(runs[["run_key", _PART]])
-            keep = pd.MultiIndex.from_frame(curves[["run_key", _PART]]).isin(chosen)
-            curves = curves[keep].drop(columns=_PART).reset_index(drop=True)
+            keep = pd.MultiIndex.from_frame(points[["run_key", _PART]]).isin(chosen)
+            table = points[keep].drop(columns=_PART).reset_index(drop=True)
         else:
-            curves = pd.DataFrame(columns=CURVE_COLUMNS)
-        return Results(runs=runs.drop(columns=_PART).reset_index(drop=True), curves=curves)
+            table = pd.DataFrame(columns=CURVE_COLUMNS)
+        return Results(runs=runs.drop(columns=_PART).reset_index(drop=True), curves=table)
 
     def _read(
         self, part: Path, kind: str, columns: tuple[str, ...] | None = None

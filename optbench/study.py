@@ -28,10 +28,12 @@ class OptimizerEntry:
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    starts: int | None = None
 
     @classmethod
     def parse(cls, item: str | Mapping[str, Any]) -> OptimizerEntry:
-        """From `"sgd:lr=0.1"` or a table `{name=, hyperparameters=, grid=, options=}`."""
+        """From `"sgd:lr=0.1"` or a table `{name=, hyperparameters=, grid=, options=, starts=}`
+        (`starts` overrides the study's for this optimizer)."""
         if isinstance(item, str):
             name, hp = parse_optimizer(item)
             return cls(name, hp)
@@ -42,7 +44,8 @@ class OptimizerEntry:
             for k, v in item.get("grid", {}).items()
         }
         options = dict(item.get("options", {}))
-        return cls(name, hp | dict(item.get("hyperparameters", {})), grid, options)
+        hp |= dict(item.get("hyperparameters", {}))
+        return cls(name, hp, grid, options, item.get("starts"))
 
     def settings(self) -> list[dict[str, Any]]:
         """Every hyperparameter setting: the fixed values with each point of the grid."""
@@ -136,7 +139,7 @@ class Study:
                             options=options,
                         )
                         for seed in self.seeds
-                        for start in range(self.starts)
+                        for start in range(entry.starts or self.starts)
                     )
         check = getattr(runner, "check", None)
         if check is not None:

@@ -53,10 +53,13 @@ def suite_names() -> list[str]:
 
 
 def expand(text: str) -> list[str]:
-    """`suite:NAME` → the problem texts it selects; any other text is returned as it is."""
+    """`suite:NAME` → the problem texts it selects; `suite:NAME:instance=1` gives each of them
+    those options; any other text is returned as it is."""
     if not text.startswith(PREFIX):
         return [text]
-    name = text[len(PREFIX) :].strip().lower()
+    name, _, options = text[len(PREFIX) :].strip().lower().partition(":")
+    if options:
+        return [f"{p}{',' if ':' in p else ':'}{options}" for p in expand(PREFIX + name)]
     plugins = [p.obj for p in registry.plugins("landscape").values()]
     dim = _nd_dim(name)
     if dim is not None:

@@ -40,8 +40,9 @@ def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
     if "seed" in changes or "seeds" in changes:
         seeds = changes.pop("seeds", changes.pop("seed", 0))
         changes["seeds"] = tuple(seeds) if isinstance(seeds, list) else (seeds,)
+    own_starts = {"starts": None} if "starts" in changes else {}  # --starts N: N for every one
     optimizers = tuple(
-        dataclasses.replace(entry, hyperparameters=dict(entry.hyperparameters) | hp)
+        dataclasses.replace(entry, hyperparameters=dict(entry.hyperparameters) | hp, **own_starts)
         for entry in study.optimizers
     )
     return dataclasses.replace(
@@ -87,6 +88,28 @@ def build_study(
         if "evaluations" in study.budget:
             assignments.append(("evaluations", steps + 1))
     return apply_sets(study, assignments)
+
+
+def landscape_text(runs) -> Any:
+    """The landscape table with each optimizer's instances in one cell (`1.00/0.40`), n last."""
+    import pandas as pd
+
+    table, counts = rollup.landscape_table(runs), rollup.landscape_counts(runs)
+    optimizers = list(dict.fromkeys(table.columns.get_level_values(0)))
+
+    def cell(values) -> str:
+        return "/".join("-" if pd.isna(v) else f"{v:.2f}" for v in values)
+
+    text = pd.DataFrame(
+        {name: [cell(row) for row in table[name].to_numpy()] for name in optimizers},
+        index=table.index,
+    )
+    text.loc["n"] = [cell_n(counts[name]) for name in optimizers]
+    return text.reset_index()
+
+
+def cell_n(counts) -> str:
+    return "/".join(str(int(v)) for v in counts)
 
 
 @click.command("run")
@@ -211,9 +234,15 @@ def run_command(
         exit_on_errors(runs)
         return
     table = rollup.summary(runs, targets=())
+    instances = rollup.split_instance(table["problem"])[1].nunique()
     if runs["optimizer"].nunique() > 1 and len(table) > 40:
         click.echo("\nsuccess rate at the final target (best setting of each optimizer):")
-        echo_table(rollup.landscape_table(runs).reset_index(), float_format="{:.2f}")
+        if instances > 1:
+            click.echo("each cell: instance 0 / instance 1 (n: runs per cell)")
+        echo_table(landscape_text(runs) if instances > 1 else
+                   rollup.landscape_table(runs).reset_index(), float_format="{:.2f}")  # fmt: skip
+    elif instances > 1:
+        echo_table(rollup.summary_by_instance(runs))
     else:
         echo_table(table)
     if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.extend import core as jax_core
-from optbench.runners.landscape import packed_state
+from optbench.runners.landscape import packed_state, program_store
 from optbench.runners.landscape.common import TARGETS, curve_grid, escape_limit
 
 from optbench import registry
@@ -376,7 +376,6 @@ class Programs:
         if key in self._compiled:
             return self._compiled[key], False
         landscapes = [b.landscape for b in branches]
-        fn = _build_program(variants, [frozenset(w) for w in varying], landscapes, capacity, steps)
         n, dim = sum(capacity), landscapes[0].dim
         column = jax.ShapeDtypeStruct((n,), jnp.float64)
         scalar = jax.ShapeDtypeStruct((), jnp.float64)
@@ -397,7 +396,18 @@ class Programs:
             rows,
         )
         t0 = time.perf_counter()
-        compiled = jax.jit(fn).lower(*args).compile()
+        stem = program_store.digest(key, [v.plugin for v in variants] + landscapes)
+        exported = program_store.load(stem)
+        if exported is None:
+            fn = _build_program(
+                variants, [frozenset(w) for w in varying], landscapes, capacity, steps
+            )
+            exported = jax.export.export(jax.jit(fn))(*args)
+            program_store.save(stem, exported)
+            program_store.LOADS["traced"] += 1
+        else:
+            program_store.LOADS["loaded"] += 1
+        compiled = jax.jit(exported.call).lower(*args).compile()
         ident = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
         program = Program(compiled, time.perf_counter() - t0, ident)
         self._compiled[key] = program

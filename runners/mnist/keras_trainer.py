@@ -56,13 +56,23 @@ def targets(labels: np.ndarray, config: ModelConfig) -> np.ndarray:
     return labels.astype(np.int32) if config.sparse_labels else one_hot(labels)
 
 
-def compile_model(model: Any, optimizer: Any, config: ModelConfig, keras: Any) -> None:
+def compile_model(
+    model: Any, optimizer: Any, config: ModelConfig, keras: Any, steps_per_execution: int = 1
+) -> None:
+    """Loss and accuracy metric of the config; `steps_per_execution` batches run per call into
+    the compiled train step (epoch-level callbacks see the same epochs; batch-level ones, such
+    as TerminateOnNaN, see every `steps_per_execution`-th batch)."""
     accuracy = (
         keras.metrics.SparseCategoricalAccuracy(name="accuracy")
         if config.sparse_labels
         else keras.metrics.CategoricalAccuracy(name="accuracy")
     )
-    model.compile(optimizer=optimizer, loss=config.loss, metrics=[accuracy])
+    model.compile(
+        optimizer=optimizer,
+        loss=config.loss,
+        metrics=[accuracy],
+        steps_per_execution=steps_per_execution,
+    )
 
 
 def last_update_lr(optimizer: Any, keras: Any) -> Any:
@@ -112,7 +122,8 @@ def train(
 
     steps = -(-len(data.x_train) // settings.batch_size)
     model = build_model(config, settings.seed, keras)
-    compile_model(model, build_optimizer(plugin, hp, steps), config, keras)
+    optimizer = build_optimizer(plugin, hp, steps)
+    compile_model(model, optimizer, config, keras, settings.steps_per_execution)
     recorder = _recorder(keras)
     callbacks = [recorder, keras.callbacks.TerminateOnNaN()]
     callbacks += list(getattr(plugin, "callbacks", lambda **_: [])(**hp))

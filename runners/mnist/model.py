@@ -174,6 +174,7 @@ class TrainSettings:
     min_lr: float = 0.0
     save_dir: str | None = None
     verbose: bool = False
+    steps_per_execution: int = 64
 
 
 @dataclass

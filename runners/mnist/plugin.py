@@ -59,6 +59,7 @@ OPTIONS: dict[str, Any] = {
     "subset": None,
     "data": None,
     "keras_backend": "tensorflow",
+    "steps_per_execution": 64,
     "target_accuracy": 0.97,
     "early_stopping": 0,
     "monitor": "val_loss",
@@ -105,6 +106,7 @@ def spec_settings(spec: RunSpec) -> TrainSettings:
         reduce_lr_factor=float(opts["reduce_lr_factor"]),
         min_lr=float(opts["min_lr"]),
         save_dir=None if opts["save_dir"] is None else os.path.join(opts["save_dir"], spec.key),
+        steps_per_execution=int(opts["steps_per_execution"]),
         verbose=os.environ.get(QUIET_ENV, "") in ("", "0"),
     )
 
@@ -205,6 +207,7 @@ def run_one(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
             "compile_s": outcome.compile_s,
             "wall_s": time.perf_counter() - t0,
             "saved": outcome.saved,
+            "steps_per_execution": settings.steps_per_execution if keras else None,
         }
     )
     return row | environment(outcome.device, with_keras=keras), _curves(spec.key, outcome)
@@ -260,8 +263,8 @@ class MnistRunner:
         if budgets:
             raise OptbenchError(f"the mnist runner's budget is epochs; got {sorted(budgets)}")
         ModelConfig.from_options(opts)
-        for name in ("batch_size", "epochs"):
-            value = opts["batch_size"] if name == "batch_size" else spec.budgets.get("epochs", 1)
+        for name in ("batch_size", "epochs", "steps_per_execution"):
+            value = spec.budgets.get("epochs", 1) if name == "epochs" else opts[name]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise OptbenchError(f"{name} must be a positive integer, got {value!r}")
         if str(opts["validation"]) not in VALIDATIONS:

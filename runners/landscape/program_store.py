@@ -1,0 +1,93 @@
+"""Serialized optax programs (`jax.export`), so a warm process loads a program instead of
+tracing it again: XLA's persistent cache skips compiling, this skips tracing.
+
+A program is stored under the digest of what shapes it (its key) and of what could change its
+code: the versions of JAX, jaxlib, optax and NumPy, and the source of optbench's landscapes,
+optimizers and optax path plus the modules of the plugins it runs. Files are written to a
+temporary name and renamed, so a crash leaves no half-written program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import os
+import tempfile
+from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import jax
+
+from optbench import jax_cache
+
+SUFFIX = ".jaxexport"
+PACKAGES = ("jax", "jaxlib", "optax", "numpy")
+OWN_CODE = ("optbench.landscapes", "optbench.optimizers", "optbench.runners.landscape")
+
+LOADS = {"traced": 0, "loaded": 0}  # this process: programs traced anew / loaded from disk
+
+
+def folder() -> Path | None:
+    """`<cache>-programs/` beside the XLA cache folder, or None when the cache is turned off."""
+    cache_dir = jax_cache.cache_dir()
+    return None if cache_dir is None else cache_dir.with_name(f"{cache_dir.name}-programs")
+
+
+def own_files() -> list[Path]:
+    """optbench's own landscape, optimizer and optax-path source files."""
+    folders = [Path(importlib.import_module(name).__file__).parent for name in OWN_CODE]
+    return [path for folder in folders for path in sorted(folder.rglob("*.py"))]
+
+
+@cache
+def _own_source() -> str:
+    digest = hashlib.sha256()
+    for path in own_files():
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def _module_source(module: str) -> str:
+    try:
+        return hashlib.sha256(inspect.getsource(__import__(module, fromlist=["_"]))).hexdigest()
+    except (OSError, TypeError):
+        return module
+
+
+def digest(key: tuple, plugins: Iterable[object]) -> str:
+    """The file name stem of a program: its key, library versions and the code it runs."""
+    parts = [repr(key), _own_source(), jax.default_backend()]
+    parts += [f"{p}={metadata.version(p)}" for p in PACKAGES]
+    parts += sorted({_module_source(type(p).__module__) for p in plugins})
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def load(stem: str) -> jax.export.Exported | None:
+    """The stored program, or None when there is none (or it cannot be read)."""
+    where = folder()
+    path = None if where is None else where / f"{stem}{SUFFIX}"
+    if path is None or not path.exists():
+        return None
+    try:
+        return jax.export.deserialize(bytearray(path.read_bytes()))
+    except Exception:  # a damaged or incompatible file is traced anew and rewritten
+        return None
+
+
+def save(stem: str, exported: jax.export.Exported) -> None:
+    """Store a program atomically; silently skipped when the cache is off or not writable."""
+    where = folder()
+    if where is None:
+        return
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(exported.serialize())
+        os.replace(temporary, where / f"{stem}{SUFFIX}")
+    except OSError:
+        return
