@@ -14,6 +14,7 @@ correctly rounded IEEE one whatever shares the program (and the same on any x86 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 ENV_VAR = "OPTBENCH_JAX_CACHE"
@@ -55,9 +56,10 @@ def without_fma() -> bool:
     True when the flag is in effect (it is read when JAX first creates its CPU backend)."""
     flags = os.environ.get("XLA_FLAGS", "")
     if ISA_FLAG not in flags:
-        from jax._src import xla_bridge
+        if "jax" in sys.modules:
+            from jax._src import xla_bridge
 
-        if xla_bridge.backends_are_initialized():
-            return False
+            if xla_bridge.backends_are_initialized():
+                return False
         os.environ["XLA_FLAGS"] = f"{flags} {ISA_FLAG}={ISA}".strip()
     return f"{ISA_FLAG}={ISA}" in os.environ["XLA_FLAGS"].split()

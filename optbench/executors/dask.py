@@ -21,6 +21,7 @@ import distributed
 from optbench.errors import OptbenchError
 from optbench.executors import Finished
 from optbench.executors.tasks import Task, describe, hard_limit, run_task, shaped
+from optbench.jax_cache import ISA, ISA_FLAG
 
 LOST_WORKER_RETRIES = 2
 """A task is run again after its worker died this many times; one more death makes error rows."""
@@ -37,13 +38,18 @@ WATCH_EVERY_S = 2.0
 
 
 def worker_environment(threads: int = 1) -> dict[str, str]:
-    """Environment of a worker process: BLAS and XLA limited to its threads, no pool of its own,
-    no preallocated accelerator memory, the driver's JAX compilation cache."""
+    """Environment of a worker process: BLAS and XLA limited to its threads, XLA's instruction
+    set capped as in the driver (no FMA: the same last bits), no pool of its own, no preallocated
+    accelerator memory, the driver's JAX compilation cache."""
+    isa = next(
+        (flag for flag in os.environ.get("XLA_FLAGS", "").split() if flag.startswith(ISA_FLAG)),
+        f"{ISA_FLAG}={ISA}",
+    )
     env = {
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
         "OPENBLAS_NUM_THREADS": str(threads),
-        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads={threads}",
+        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={str(threads > 1).lower()} {isa}",
         "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         "OPTBENCH_WORKERS": "1",
     }

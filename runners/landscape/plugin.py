@@ -43,12 +43,11 @@ from optbench import inject, registry
 from optbench.contracts import CURVE_COLUMNS, Landscape, RunResult
 from optbench.environment import environment, jax_device
 from optbench.errors import OptbenchError
-from optbench.jax_cache import enable_compilation_cache, without_fma
+from optbench.jax_cache import enable_compilation_cache
 from optbench.spec import RunSpec
 
 jax.config.update("jax_enable_x64", True)
 enable_compilation_cache()
-without_fma()  # a run's numbers do not depend on what else shares its program (#15)
 
 KERAS_MODULE = "optbench.runners.landscape.keras_loop"
 
