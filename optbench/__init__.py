@@ -3,11 +3,14 @@
 from optbench.contracts import Landscape, Objective, RunResult
 from optbench.errors import DuplicatePluginError, OptbenchError, UnknownPluginError
 from optbench.execute import StudyOutcome, run_study
+from optbench.report import report
 from optbench.spec import RunSpec
 from optbench.store import Results, ResultsStore, load_results
 from optbench.study import OptimizerEntry, Study, load_study
 
 __version__ = "0.1.0"
+
+
 __all__ = [
     "DuplicatePluginError",
     "Landscape",
@@ -23,5 +26,6 @@ __all__ = [
     "UnknownPluginError",
     "load_results",
     "load_study",
+    "report",
     "run_study",
 ]

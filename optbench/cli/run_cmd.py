@@ -129,9 +129,10 @@ def build_study(
     help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA; not part of the run key).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--report", "make_report", is_flag=True, help="Write a report into OUT/report/.")
 @usage_errors
 def run_command(
-    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, data, quiet
+    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, data, quiet, **kw
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
@@ -148,6 +149,10 @@ def run_command(
         f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
         f"{outcome.wall_s:.1f} s"
     )
+    if kw.get("make_report"):
+        from optbench.report import report
+
+        click.echo(f"report: {report(outcome.results, Path(outcome.path) / 'report')}")
     summary = getattr(registry.runner(study.runner), "summary", None)
     if summary is not None:  # the runner's own table (networks: accuracies beside the seed's)
         echo_table(summary(runs), float_format="{:.4g}")
