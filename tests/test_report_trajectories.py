@@ -8,10 +8,10 @@ import jax
 import numpy as np
 import optax
 import pytest
+from optbench.runners.landscape.common import landscape_for, uniform_point
 
 import optbench
 from optbench import OptimizerEntry, Study, registry, run_study
-from optbench.runners.landscape.common import landscape_for, uniform_point
 
 STEPS = 60
 
