@@ -16,10 +16,15 @@ GAP_FLOOR = 1e-16
 TRAJECTORY = "x."
 
 
+def short(setting: str) -> str:
+    """A setting's label as figures show it: `learning_rate` as `lr`."""
+    return setting.replace("learning_rate", "lr")
+
+
 def _legend(ax, **kwargs) -> None:
     handles, names = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, names, fontsize="x-small", frameon=False, **kwargs)
+        ax.legend(handles, [short(n) for n in names], fontsize="x-small", frameon=False, **kwargs)
 
 
 def _outside_legend(ax) -> None:
@@ -167,8 +172,9 @@ def win_matrix(rates: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(side + 1.0, side), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(rates.to_numpy(), vmin=0, vmax=1, cmap="RdBu")
-    ax.set_xticks(range(n), rates.columns, rotation=60, ha="right", fontsize="x-small")
-    ax.set_yticks(range(n), rates.index, fontsize="x-small")
+    ax.set_xticks(range(n), [short(c) for c in rates.columns], rotation=60, ha="right",
+                  fontsize="x-small")
+    ax.set_yticks(range(n), [short(c) for c in rates.index], fontsize="x-small")
     for i in range(n):
         for j in range(n):
             value = rates.iat[i, j]

@@ -455,8 +455,8 @@ class LandscapeRunner:
                 rows, curve = _optax_rows(group, plan)
                 curves.append(curve)
             elif family == "scipy":
-                rows = _scipy_rows(group)
-                curves.append(trajectories.scipy_curves(group))
+                rows, paths = trajectories.split_paths(_scipy_rows(group))
+                curves.append(paths)
             else:
                 rows, curve = _keras_rows(group)
                 curves.append(curve)

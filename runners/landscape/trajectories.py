@@ -2,9 +2,9 @@
 
 optax runs are replayed by a small compiled loop of their own (every step's iterate, from the
 same start point, the same optimizer and hyperparameters; landscapes evaluated on their own rows
-as in the main program); scipy runs record the points where the best value so far improved,
-counted in evaluations. Recording happens while the study runs, so reports never re-run anything.
-Noisy instances are not replayed (their noise belongs to the main program's keys).
+as in the main program). scipy runs are watched while they run (`watch`, in the pool worker):
+the points where the best value so far improved, counted in evaluations. Recording happens
+while the study runs, so reports never re-run anything. Noisy instances are not recorded.
 """
 
 from __future__ import annotations
@@ -17,15 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pandas as pd
-from optbench.runners.landscape.common import (
-    landscape_for,
-    spec_landscape,
-    start_point,
-)
-from optbench.runners.landscape.scipy_pool import Counted, OutOfBudget, objective_for
+from optbench.runners.landscape.common import landscape_for, spec_landscape
 
-from optbench import registry
-from optbench.contracts import Landscape
 from optbench.spec import RunSpec
 
 DEFAULT_STARTS = 3
@@ -33,6 +26,7 @@ EVERY_STEP_UNTIL = 100
 LOG_POINTS = 100
 MAX_SCIPY_POINTS = 400
 PREFIX = "x."
+PATH_FIELD = "_path"
 
 
 def recorded_starts(spec: RunSpec) -> int:
@@ -60,18 +54,25 @@ def step_grid(steps: int) -> np.ndarray:
 
 def curves_of(keys: Sequence[str], paths: Sequence[tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
     """Long curve rows (run_key, step, `x.<i>`, value) of each run's (steps, points) path."""
-    frames = []
-    for key, (steps, points) in zip(keys, paths, strict=True):
-        keep = np.all(np.isfinite(points), axis=1)
-        steps, points = steps[keep], points[keep]
-        for i in range(points.shape[1]):
-            frames.append(
-                pd.DataFrame(
-                    {"run_key": key, "step": steps, "name": f"{PREFIX}{i}", "value": points[:, i]}
-                )
-            )
     columns = ["run_key", "step", "name", "value"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    if not keys:
+        return pd.DataFrame(columns=columns)
+    dim = np.asarray(paths[0][1]).shape[1]
+    steps = [np.asarray(s) for s, _ in paths]
+    points = [np.asarray(p, dtype=np.float64) for _, p in paths]
+    lengths = np.array([len(s) for s in steps])
+    key = np.repeat(np.asarray(keys, dtype=object), lengths)
+    step = np.concatenate(steps).astype(np.int64)
+    values = np.concatenate(points)
+    frame = pd.DataFrame(
+        {
+            "run_key": np.tile(key, dim),
+            "step": np.tile(step, dim),
+            "name": np.repeat([f"{PREFIX}{i}" for i in range(dim)], len(step)),
+            "value": values.T.reshape(-1),
+        }
+    )
+    return frame[np.isfinite(frame["value"].to_numpy())].reset_index(drop=True)
 
 
 @cache
@@ -131,17 +132,12 @@ def _key(spec: RunSpec) -> tuple:
     return (spec.problem, opts.get("dim"), opts.get("instance", 0))
 
 
-def scipy_path(spec: RunSpec, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(evaluations, points) where a scipy run's best value so far improved, from the start."""
-    landscape: Landscape = spec_landscape(spec)
-    plugin = registry.optimizer(spec.optimizer)
-    hp = dict(spec.hp)
-    if "steps" in spec.budgets and "maxiter" in plugin.defaults and hp.get("maxiter") is None:
-        hp["maxiter"] = int(spec.budgets["steps"])
-    counted = Counted(
-        objective_for(landscape), landscape.f_min, spec.budgets.get("evaluations"), None
-    )
-    steps, points = [0], [np.asarray(x0, dtype=np.float64)]
+def watch(counted, spec: RunSpec, x0: np.ndarray) -> tuple[list, list] | None:
+    """For a recorded scipy start: wrap the counted objective so that every point where the
+    best value so far improved is kept, with its evaluation count; None otherwise."""
+    if not is_recorded(spec):
+        return None
+    steps, points = [0], [np.array(x0, dtype=np.float64)]
     inner = counted.fun
 
     def fun(x):
@@ -153,20 +149,24 @@ def scipy_path(spec: RunSpec, x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return value
 
     counted.fun = fun
-    try:
-        with np.errstate(all="ignore"):
-            plugin.build(**hp).minimize(counted.objective(), np.asarray(x0, dtype=np.float64))
-    except (OutOfBudget, ArithmeticError, ValueError, np.linalg.LinAlgError):
-        pass
-    steps_array, points_array = np.asarray(steps), np.asarray(points)
-    if len(steps_array) > MAX_SCIPY_POINTS:
-        keep = np.unique(np.linspace(0, len(steps_array) - 1, MAX_SCIPY_POINTS).astype(int))
-        steps_array, points_array = steps_array[keep], points_array[keep]
-    return steps_array, points_array
+    return steps, points
 
 
-def scipy_curves(specs: Sequence[RunSpec]) -> pd.DataFrame:
-    """Paths of the recorded starts of scipy specs."""
-    chosen = [spec for spec in specs if is_recorded(spec)]
-    paths = [scipy_path(spec, start_point(spec_landscape(spec), spec)) for spec in chosen]
-    return curves_of([spec.key for spec in chosen], paths)
+def path_fields(path: tuple[list, list] | None) -> dict:
+    """The row field that carries a watched path back from a pool worker (none if unwatched)."""
+    if path is None:
+        return {}
+    steps, points = np.asarray(path[0]), np.asarray(path[1])
+    if len(steps) > MAX_SCIPY_POINTS:
+        keep = np.unique(np.linspace(0, len(steps) - 1, MAX_SCIPY_POINTS).astype(int))
+        steps, points = steps[keep], points[keep]
+    return {PATH_FIELD: (steps, points)}
+
+
+def split_paths(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows without the path field, and the paths as curves."""
+    if PATH_FIELD not in rows:
+        return rows, curves_of([], [])
+    watched = rows[PATH_FIELD].map(lambda v: isinstance(v, tuple))
+    curves = curves_of(rows["run_key"][watched].tolist(), rows[PATH_FIELD][watched].tolist())
+    return rows.drop(columns=[PATH_FIELD]), curves
