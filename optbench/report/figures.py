@@ -172,8 +172,9 @@ def win_matrix(rates: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(side + 1.0, side), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(rates.to_numpy(), vmin=0, vmax=1, cmap="RdBu")
-    ax.set_xticks(range(n), [short(c) for c in rates.columns], rotation=60, ha="right",
-                  fontsize="x-small")
+    ax.set_xticks(
+        range(n), [short(c) for c in rates.columns], rotation=60, ha="right", fontsize="x-small"
+    )
     ax.set_yticks(range(n), [short(c) for c in rates.index], fontsize="x-small")
     for i in range(n):
         for j in range(n):
