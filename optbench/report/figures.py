@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from optbench import registry
-from optbench.landscapes.plot import plot_landscape
+from optbench.landscapes.plot import grid_values
 
 DPI = 100
 GAP_FLOOR = 1e-16
@@ -198,12 +200,17 @@ def win_matrix(rates: pd.DataFrame) -> Figure:
 def trajectories_of(curves: pd.DataFrame, keys: Sequence[str]) -> dict[str, np.ndarray]:
     """The recorded paths (steps × dim) of runs, from their `x.<i>` curves."""
     part = curves[curves["run_key"].isin(keys) & curves["name"].str.startswith(TRAJECTORY)]
-    paths = {}
-    for key, rows in part.groupby("run_key", sort=False):
-        table = rows.pivot_table(index="step", columns="name", values="value", aggfunc="first")
-        order = sorted(table.columns, key=lambda c: int(c.removeprefix(TRAJECTORY)))
-        paths[key] = table[order].to_numpy()
-    return paths
+    if part.empty:
+        return {}
+    table = part.pivot_table(
+        index=["run_key", "step"], columns="name", values="value", aggfunc="first"
+    )
+    order = sorted(table.columns, key=lambda c: int(c.removeprefix(TRAJECTORY)))
+    table = table[order]
+    keys_column = table.index.get_level_values("run_key")
+    values = table.to_numpy()
+    bounds = np.flatnonzero(np.r_[True, keys_column[1:] != keys_column[:-1], True])
+    return {keys_column[a]: values[a:b] for a, b in itertools.pairwise(bounds)}
 
 
 def landscape_view(
@@ -211,27 +218,42 @@ def landscape_view(
     options: Mapping[str, int | None],
     paths: Mapping[str, list[np.ndarray]],
     colours: Mapping[str, tuple],
+    columns: int = 6,
 ) -> Figure:
-    """The landscape's contours, its global minimisers, and each setting's recorded paths
-    (start ×, end •) from the same starts."""
+    """One small panel per setting: the landscape (log10 of f − f_min), its global minimisers
+    (red stars) and the setting's recorded paths from the same starts (× start, • end)."""
     landscape = registry.landscape(problem).make(
         dim=options.get("dim"), instance=int(options.get("instance") or 0)
     )
-    fig = Figure(figsize=(8.4, 5.4), dpi=DPI, layout="constrained")
-    ax = fig.add_subplot()
-    plot_landscape(landscape, ax=ax, resolution=160)
-    for setting, lines in paths.items():
+    _, _, values = grid_values(landscape, (0, 1), 120)
+    shade = np.log10(np.clip(values - landscape.f_min, 1e-12, None))
+    rows = -(-len(paths) // columns)
+    fig = Figure(figsize=(2.1 * columns, 2.1 * rows + 0.45), dpi=DPI)
+    axes = fig.subplots(rows, columns, squeeze=False)
+    fig.subplots_adjust(
+        left=0.01,
+        right=0.99,
+        bottom=0.01,
+        top=1 - 0.45 / (2.1 * rows + 0.45),
+        wspace=0.04,
+        hspace=0.16,
+    )
+    extent = (landscape.lower[0], landscape.upper[0], landscape.lower[1], landscape.upper[1])
+    for ax, (setting, lines) in zip(axes.ravel(), paths.items(), strict=False):
+        ax.imshow(shade, origin="lower", extent=extent, aspect="auto", cmap="viridis")
+        ax.plot(
+            landscape.minimizers[:, 0],
+            landscape.minimizers[:, 1],
+            "*",
+            color="red",
+            markersize=7,
+            markeredgecolor="white",
+            markeredgewidth=0.5,
+        )
         colour = _colour(colours, setting)
-        for n, points in enumerate(lines):
-            ax.plot(
-                points[:, 0],
-                points[:, 1],
-                "-",
-                color=colour,
-                linewidth=1.2,
-                alpha=0.9,
-                label=setting if n == 0 else None,
-            )
+        for points in lines:
+            ax.plot(points[:, 0], points[:, 1], "-", color="white", linewidth=2.2, alpha=0.7)
+            ax.plot(points[:, 0], points[:, 1], "-", color=colour, linewidth=1.2)
             ax.plot(points[0, 0], points[0, 1], "x", color="white", markersize=6)
             ax.plot(
                 points[-1, 0],
@@ -240,15 +262,24 @@ def landscape_view(
                 color=colour,
                 markersize=4,
                 markeredgecolor="black",
-                markeredgewidth=0.4,
+                markeredgewidth=0.5,
             )
-    ax.set_xlim(landscape.lower[0], landscape.upper[0])
-    ax.set_ylim(landscape.lower[1], landscape.upper[1])
-    _outside_legend(ax)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_title(short(setting), fontsize="x-small", pad=2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(paths) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"{landscape.name}: log10(f − f_min), f_min = {landscape.f_min:.6g}", fontsize="medium"
+    )
     return fig
 
 
-def network_run(title: str, curves: pd.DataFrame, colour: tuple) -> Figure:
+def network_run(
+    title: str, curves: pd.DataFrame, colour: tuple, target: float | None = None
+) -> Figure:
     """The seed's three plots of one run: loss, accuracy (train and validation), learning rate."""
     fig = Figure(figsize=(11.0, 3.2), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, 3)
@@ -270,7 +301,11 @@ def network_run(title: str, curves: pd.DataFrame, colour: tuple) -> Figure:
                     marker=".",
                     label=column.replace("_", " "),
                 )
+        if name == "accuracy" and target is not None:
+            ax.axhline(target, color="grey", linestyle=":", linewidth=1, label=f"target {target:g}")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_title(name)
         ax.grid(True, alpha=0.3)
         _legend(ax)

@@ -147,13 +147,15 @@ def landscape_section(data: ReportData, runs: pd.DataFrame, settings, colours) -
         "scipy paths are the points where the best value so far improved."
     )
     two_d = runs[runs["dim"].astype(float).eq(2) & runs["run_key"].isin(keys)]
-    for problem, part in two_d.groupby("problem_label", sort=True):
+    two_d = two_d[two_d["setting"].isin(settings)].sort_values(["seed", "start"], kind="stable")
+    chosen = two_d.groupby(["problem_label", "setting"], sort=False).head(TRAJECTORY_STARTS)
+    found = figures.trajectories_of(recorded, chosen["run_key"].tolist())
+    for problem, part in chosen.groupby("problem_label", sort=True):
         paths: dict[str, list[np.ndarray]] = {}
         for setting in settings:
-            chosen = part[part["setting"].eq(setting)].sort_values(["seed", "start"])
-            found = figures.trajectories_of(recorded, chosen["run_key"].head(TRAJECTORY_STARTS))
-            if found:
-                paths[setting] = list(found.values())
+            lines = [found[k] for k in part["run_key"][part["setting"].eq(setting)] if k in found]
+            if lines:
+                paths[setting] = lines
         if not paths:
             continue
         first = part.iloc[0]
@@ -239,7 +241,8 @@ def network_section(data: ReportData, colours: Mapping[str, tuple]) -> Section |
         if run["run_key"] not in by_key:
             continue
         title = f"{run['problem']}: {run['setting']}, seed {run['seed']}"
-        fig = figures.network_run(title, by_key[run["run_key"]], colours[run["optimizer"]])
+        colour = colours[run["optimizer"]]
+        fig = figures.network_run(title, by_key[run["run_key"]], colour, target)
         section.pictures.append(
             picture(fig, f"network-{n:02d}-{slug(str(run['setting']))}.png", title)
         )
