@@ -59,7 +59,8 @@ def convergence(
     colours: Mapping[str, tuple],
 ) -> Figure:
     """Median f_gap against evaluations (log-log), quartile band; scipy methods as points."""
-    fig = Figure(figsize=(7.2, 4.0), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(7.6, 4.0), dpi=DPI)
+    fig.subplots_adjust(left=0.1, right=0.6, bottom=0.13, top=0.92)
     ax = fig.add_subplot()
     steps = gaps.columns.to_numpy(dtype=float) + 1
     starts, lows = [], []
@@ -281,7 +282,8 @@ def network_run(
     title: str, curves: pd.DataFrame, colour: tuple, target: float | None = None
 ) -> Figure:
     """The seed's three plots of one run: loss, accuracy (train and validation), learning rate."""
-    fig = Figure(figsize=(11.0, 3.2), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(11.0, 3.2), dpi=DPI)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.82, wspace=0.25)
     axes = fig.subplots(1, 3)
     series = curves.pivot_table(index="step", columns="name", values="value", aggfunc="first")
     panels = (
