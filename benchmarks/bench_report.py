@@ -3,8 +3,8 @@
     .venv/bin/pytest benchmarks/bench_report.py --benchmark-only
     OPTBENCH_BENCH_REPORT_RESULTS=results/default .venv/bin/pytest benchmarks/bench_report.py
 
-The synthetic set has the default study's shape: 32 landscapes (20 2-D, 12 at dim 10) × 57
-optimizer settings × 100 starts = 182,400 rows, 14 f_gap curve points per optax run and recorded
+The synthetic set has the default study's shape: 32 landscapes (20 2-D, 12 at dim 10) × 61
+optimizer settings × 100 starts = 195,200 rows, 14 f_gap curve points per optax run and recorded
 paths for the first 3 starts of every 2-D setting. Numbers are drawn, not run: only the report's
 own work is timed. Set OPTBENCH_BENCH_REPORT_RESULTS to time a real results folder instead.
 """
