@@ -141,9 +141,9 @@ def landscape_section(data: ReportData, runs: pd.DataFrame, settings, colours) -
     keys = set(recorded["run_key"].unique())
     section = Section("Landscape views", "landscapes")
     section.text.append(
-        "Each 2-D landscape's contours (log scale where its range is wide), every global "
-        "minimiser (red stars), and the recorded paths of each optimizer at its best-ranked "
-        "setting from the same first starts (× start, • end). optax paths are the iterates; "
+        "Each 2-D landscape shaded by log10(f − f_min), every global minimiser (red stars), and "
+        "one panel per optimizer at its best-ranked setting with its recorded paths from the same "
+        "first starts (× start, • end). optax paths are the iterates; "
         "scipy paths are the points where the best value so far improved."
     )
     two_d = runs[runs["dim"].astype(float).eq(2) & runs["run_key"].isin(keys)]
