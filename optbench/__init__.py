@@ -4,6 +4,7 @@ from optbench.contracts import Landscape, Objective, RunResult
 from optbench.errors import DuplicatePluginError, OptbenchError, UnknownPluginError
 from optbench.execute import StudyOutcome, run_study
 from optbench.jax_cache import without_fma
+from optbench.report import report
 from optbench.spec import RunSpec
 from optbench.store import Results, ResultsStore, load_results
 from optbench.study import OptimizerEntry, Study, load_study
@@ -11,6 +12,8 @@ from optbench.study import OptimizerEntry, Study, load_study
 without_fma()  # before JAX starts: a run's numbers do not depend on what shares its program (#15)
 
 __version__ = "0.1.0"
+
+
 __all__ = [
     "DuplicatePluginError",
     "Landscape",
@@ -26,5 +29,6 @@ __all__ = [
     "UnknownPluginError",
     "load_results",
     "load_study",
+    "report",
     "run_study",
 ]

@@ -156,6 +156,7 @@ def cell_n(counts) -> str:
     help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA; not part of the run key).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--report", "make_report", is_flag=True, help="Write a report into OUT/report/.")
 @click.option(
     "--no-retry-errors",
     "keep_errors",
@@ -193,6 +194,7 @@ def run_command(
     executor,
     scheduler,
     status,
+    make_report,
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
@@ -217,6 +219,7 @@ def run_command(
             retry_errors=not keep_errors,
             executor=executor,
             scheduler=scheduler,
+            curves=make_report,
         )
     except KeyboardInterrupt as interrupted:  # run_study's Interrupted, or before it began
         exit_interrupted(out, interrupted)
@@ -227,6 +230,10 @@ def run_command(
         f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
         f"{outcome.wall_s:.1f} s"
     )
+    if make_report:
+        from optbench.report import report
+
+        click.echo(f"report: {report(outcome.results, Path(outcome.path) / 'report')}")
     summary = getattr(registry.runner(study.runner), "summary", None)
     if summary is not None:  # the runner's own table (networks: accuracies beside the seed's)
         echo_table(summary(runs), float_format="{:.4g}")

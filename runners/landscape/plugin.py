@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 import pandas as pd
-from optbench.runners.landscape import checks, optax_program, scipy_pool
+from optbench.runners.landscape import checks, optax_program, scipy_pool, trajectories
 from optbench.runners.landscape.common import (
     DIVERGED,
     FEV_TO,
@@ -200,6 +200,8 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
         rows = _spec_frame(group, "optax").join(metrics)
         frames.append(rows)
         curves.append(_optax_curves(rows["run_key"], out))
+        variant = plan.variants[chosen]
+        curves.append(trajectories.optax_curves(variant, group, runs.starts, out.stop, steps))
     return pd.concat(frames, ignore_index=True), pd.concat(curves, ignore_index=True)
 
 
@@ -388,7 +390,8 @@ class LandscapeRunner:
         "x0": None,
         "restarts": False,
         "allow_outside": False,
-    }
+        "trajectories": None,
+    }  # trajectories: starts whose path is recorded (default 3 on 2-D landscapes, 0 above)
 
     def check(self, spec: RunSpec) -> None:
         """Fail before running on a bad problem, option, budget or start point."""
@@ -458,7 +461,8 @@ class LandscapeRunner:
                 rows, curve = _optax_rows(group, plan)
                 curves.append(curve)
             elif family == "scipy":
-                rows = _scipy_rows(group)
+                rows, paths = trajectories.split_paths(_scipy_rows(group))
+                curves.append(paths)
             else:
                 rows, curve = _keras_rows(group)
                 curves.append(curve)

@@ -14,6 +14,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from optbench.runners.landscape import trajectories
 from optbench.runners.landscape.common import (
     DIVERGED,
     FEV_TO,
@@ -197,6 +198,7 @@ def run_spec(spec: RunSpec, x0: np.ndarray | None = None) -> dict[str, Any]:
     deadline = t0 + float(budgets["seconds"]) if "seconds" in budgets else None
     counted = Counted(objective, landscape.f_min, max_fev, deadline)
     x0, restart = (start_point(landscape, spec) if x0 is None else x0), 0
+    path = trajectories.watch(counted, spec, x0)
     while True:
         fields, stopped = _one_start(method, counted, x0)
         gap = landscape.gap(counted.best_f)
@@ -239,6 +241,7 @@ def run_spec(spec: RunSpec, x0: np.ndarray | None = None) -> dict[str, Any]:
         **fev_to,
         "wall_s": wall,
         "compile_s": compile_s,
+        **trajectories.path_fields(path),
     }
 
 

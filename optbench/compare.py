@@ -1,0 +1,440 @@
+"""Compare two result sets cell by cell (problem × optimizer setting) with honest statistics.
+
+Runs are ordered by COCO's rule: one that reached the study target beats one that did not; two
+that did are ordered by evaluations to target, two that did not by final gap. Each cell is tested
+with Mann–Whitney U (Wilcoxon signed-rank when both sides ran the same seeds and starts),
+success counts with Fisher's exact test, and every p-value is corrected over all tests (Holm by
+default). The Vargha–Delaney A12 (the probability that a new run beats a base run) stands beside
+every p-value; a cell too small to ever reach significance after correction is "underpowered".
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from math import comb
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from optbench import rollup
+from optbench.errors import OptbenchError
+from optbench.report.frames import gather, label_runs
+
+CORRECTIONS = ("holm", "bh", "none")
+DEFAULT_FAIL_ON = "success_rate:-0.05,ert:+10%,test_acc:-0.002"
+ALPHA = 0.05
+BOOTSTRAP_RESAMPLES = 999
+CELL = ["runner", "problem_label", "setting"]
+VERDICT_ORDER = {"regression": 0, "worse": 1, "better": 2, "underpowered": 3, "no change": 4}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """How far a metric may move in its bad direction: absolute, or relative when `percent`."""
+
+    metric: str
+    limit: float
+    percent: bool
+
+    def exceeded(self, base: float, new: float) -> bool:
+        """Whether the change from `base` to `new` goes past the limit in the limit's direction."""
+        if not (np.isfinite(base) or np.isfinite(new)):
+            return False
+        if self.percent:
+            if base == 0 or not np.isfinite(base):
+                change = np.inf * np.sign(new - base) if new != base else 0.0
+            else:
+                change = 100.0 * (new - base) / abs(base)
+        else:
+            change = new - base
+        return bool(change > self.limit if self.limit > 0 else change < self.limit)
+
+
+METRICS = ("success_rate", "ert", "median_gap", "test_acc", "wall_s")
+
+
+def parse_fail_on(text: str | None) -> dict[str, Threshold]:
+    """`success_rate:-0.05,ert:+10%` → thresholds; the sign says which way is a regression."""
+    if not text:
+        return {}
+    out = {}
+    for item in text.split(","):
+        match = re.fullmatch(r"\s*([a-z_]+)\s*:\s*([+-])\s*([0-9.]+(?:e-?\d+)?)\s*(%?)\s*", item)
+        if not match or match.group(1) not in METRICS:
+            raise OptbenchError(
+                f"--fail-on item {item.strip()!r}: expected METRIC:+N or METRIC:-N (add % for "
+                f"relative), METRIC one of {', '.join(METRICS)}"
+            )
+        metric, sign, value, percent = match.groups()
+        limit = float(value) * (1 if sign == "+" else -1)
+        if limit == 0:
+            raise OptbenchError(f"--fail-on {metric}: the threshold must not be 0")
+        out[metric] = Threshold(metric, limit, bool(percent))
+    return out
+
+
+def coco_scores(base: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One joint rank per run (lower = better) by COCO's rule: runs that reached the target
+    first, by evaluations to it; then the others, by final gap."""
+    fev = np.concatenate([base["_fev"].to_numpy(), new["_fev"].to_numpy()])
+    gap = np.concatenate([base["_gap"].to_numpy(), new["_gap"].to_numpy()])
+    failed = np.isnan(fev)
+    ranks = np.empty(fev.size)
+    ranks[~failed] = stats.rankdata(fev[~failed])
+    ranks[failed] = stats.rankdata(gap[failed]) + int((~failed).sum())
+    return ranks[: len(base)], ranks[len(base) :]
+
+
+def a12(base: np.ndarray, new: np.ndarray, lower_is_better: bool) -> float:
+    """Vargha–Delaney A12 from the U statistic: P(a new run beats a base run) + ½ P(tie)."""
+    if len(base) == 0 or len(new) == 0:
+        return math.nan
+    u_base = stats.mannwhitneyu(base, new, alternative="two-sided").statistic
+    share = float(u_base) / (len(base) * len(new))
+    return share if lower_is_better else 1.0 - share
+
+
+def paired_order(base: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row orders that pair the sides by (seed, start), when both ran exactly the same ones."""
+    if not all(c in base and c in new for c in ("seed", "start")) or len(base) != len(new):
+        return None
+    b = list(zip(base["seed"].tolist(), base["start"].tolist(), strict=True))
+    n = list(zip(new["seed"].tolist(), new["start"].tolist(), strict=True))
+    if len(set(b)) != len(b) or set(b) != set(n):
+        return None
+    position = {key: i for i, key in enumerate(n)}
+    return np.arange(len(b)), np.array([position[key] for key in b])
+
+
+def location_test(base: np.ndarray, new: np.ndarray, pairing) -> tuple[float, str, float]:
+    """p of a two-sided location test: Wilcoxon when paired, else Mann–Whitney; and the
+    smallest p the test could give at these sizes (for the underpowered check)."""
+    nb, nn = len(base), len(new)
+    if nb == 0 or nn == 0:
+        return math.nan, "-", 1.0
+    if pairing is not None:
+        differences = new[pairing[1]] - base[pairing[0]]
+        if not np.any(differences):
+            return 1.0, "wilcoxon", 2.0 / 2**nb
+        return float(stats.wilcoxon(differences).pvalue), "wilcoxon", 2.0 / 2**nb
+    if np.all(base == base[0]) and np.all(new == base[0]):
+        return 1.0, "mann-whitney", 2.0 / comb(nb + nn, nb)
+    p = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
+    return p, "mann-whitney", 2.0 / comb(nb + nn, nb)
+
+
+def fisher(k_base: int, n_base: int, k_new: int, n_new: int) -> tuple[float, float]:
+    """Fisher's exact p for the success counts, and the smallest p these sizes allow."""
+    p = stats.fisher_exact([[k_new, n_new - k_new], [k_base, n_base - k_base]]).pvalue
+    extreme = stats.fisher_exact([[n_new, 0], [0, n_base]]).pvalue
+    return float(p), float(extreme)
+
+
+def _ert(signed: np.ndarray, axis: int = -1) -> np.ndarray:
+    """ERT of runs encoded as +evaluations (success) or −evaluations (failure)."""
+    successes = (signed > 0).sum(axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(successes > 0, np.abs(signed).sum(axis=axis) / successes, np.inf)
+
+
+def ratio_interval(base: np.ndarray, new: np.ndarray, statistic, seed: int) -> tuple[float, float]:
+    """Percentile bootstrap interval (scipy.stats.bootstrap) of statistic(new) / statistic(base)."""
+    if len(base) < 2 or len(new) < 2:
+        return math.nan, math.nan
+
+    def ratio(b, n, axis=-1):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return statistic(n, axis=axis) / statistic(b, axis=axis)
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # infinite ERTs of resamples without a success
+        result = stats.bootstrap(
+            (base, new),
+            ratio,
+            n_resamples=BOOTSTRAP_RESAMPLES,
+            vectorized=True,
+            method="percentile",
+            rng=seed,
+        )
+    low, high = result.confidence_interval
+    return float(low), float(high)
+
+
+def with_costs(runs: pd.DataFrame, target: float) -> pd.DataFrame:
+    """Runs with `_fev` (evaluations to target, NaN if never), `_gap` and `_signed` (+evaluations
+    to target on success, −evaluations spent on failure)."""
+    fev = rollup.evaluations_to(runs, target).astype(float)
+    spent = runs["n_fev"].astype(float) if "n_fev" in runs else pd.Series(np.nan, runs.index)
+    gap = runs["f_gap"].astype(float) if "f_gap" in runs else pd.Series(np.nan, runs.index)
+    return runs.assign(_fev=fev, _gap=gap.fillna(np.inf), _signed=fev.where(fev.notna(), -spent))
+
+
+def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[dict]:
+    pairing = paired_order(base, new)
+    score_b, score_n = coco_scores(base, new)
+    p_rank, test, floor = location_test(score_b, score_n, pairing)
+    rank_a12 = a12(score_b, score_n, lower_is_better=True)
+    hit_b, hit_n = base["_fev"].notna().to_numpy(), new["_fev"].notna().to_numpy()
+    p_fisher, fisher_floor = fisher(int(hit_b.sum()), len(base), int(hit_n.sum()), len(new))
+    signed_b, signed_n = base["_signed"].to_numpy(), new["_signed"].to_numpy()
+    low, high = ratio_interval(signed_b, signed_n, _ert, seed)
+    wall_b, wall_n = base["wall_s"].astype(float).to_numpy(), new["wall_s"].astype(float).to_numpy()
+    p_wall, wall_test, wall_floor = location_test(wall_b, wall_n, pairing)
+    wall_low, wall_high = ratio_interval(wall_b, wall_n, np.median, seed)
+    gap_b, gap_n = float(np.median(base["_gap"])), float(np.median(new["_gap"]))
+    return [
+        {
+            "metric": "success_rate",
+            "base": hit_b.mean(),
+            "new": hit_n.mean(),
+            "p": p_fisher,
+            "test": "fisher",
+            "a12": a12(hit_b.astype(float), hit_n.astype(float), False),
+            "p_floor": fisher_floor,
+        },
+        {
+            "metric": "ert",
+            "base": float(_ert(signed_b)),
+            "new": float(_ert(signed_n)),
+            "p": p_rank,
+            "test": test,
+            "a12": rank_a12,
+            "p_floor": floor,
+            "ratio_low": low,
+            "ratio_high": high,
+        },
+        {
+            "metric": "median_gap",
+            "base": gap_b,
+            "new": gap_n,
+            "p": math.nan,
+            "test": "-",
+            "a12": math.nan,
+            "p_floor": math.nan,
+        },
+        {
+            "metric": "wall_s",
+            "base": float(np.median(wall_b)),
+            "new": float(np.median(wall_n)),
+            "p": p_wall,
+            "test": wall_test,
+            "a12": a12(wall_b, wall_n, True),
+            "p_floor": wall_floor,
+            "ratio_low": wall_low,
+            "ratio_high": wall_high,
+        },
+    ]
+
+
+def _network_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[dict]:
+    pairing = paired_order(base, new)
+    rows = []
+    for metric, lower_is_better in (("test_acc", False), ("wall_s", True)):
+        if metric not in base or metric not in new:
+            continue
+        b = base[metric].astype(float).to_numpy()
+        n = new[metric].astype(float).to_numpy()
+        p, test, floor = location_test(b, n, pairing)
+        low, high = ratio_interval(b, n, np.median, seed)
+        rows.append(
+            {
+                "metric": metric,
+                "base": float(np.median(b)),
+                "new": float(np.median(n)),
+                "p": p,
+                "test": test,
+                "a12": a12(b, n, lower_is_better),
+                "p_floor": floor,
+                "ratio_low": low,
+                "ratio_high": high,
+            }
+        )
+    return rows
+
+
+def correct(p: np.ndarray, method: str) -> np.ndarray:
+    """Adjusted p-values over one family: Holm (step-down), Benjamini–Hochberg, or none."""
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    tested = np.isfinite(p)
+    values = p[tested]
+    if method == "none" or values.size == 0:
+        out[tested] = values
+    elif method == "bh":
+        out[tested] = stats.false_discovery_control(values, method="bh")
+    else:
+        order = np.argsort(values)
+        m = values.size
+        stepped = np.maximum.accumulate((m - np.arange(m)) * values[order])
+        adjusted = np.empty(m)
+        adjusted[order] = np.minimum(stepped, 1.0)
+        out[tested] = adjusted
+    return out
+
+
+BETTER_IS_LOWER = {
+    "success_rate": False,
+    "ert": True,
+    "median_gap": True,
+    "test_acc": False,
+    "wall_s": True,
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The cell-by-cell table (regressions first) and what the exit status depends on."""
+
+    table: pd.DataFrame
+    correction: str
+    alpha: float
+    thresholds: Mapping[str, Threshold]
+    only_base: int
+    only_new: int
+
+    @property
+    def regressions(self) -> pd.DataFrame:
+        return self.table[self.table["verdict"].eq("regression")]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if len(self.regressions) else 0
+
+
+def compare(
+    base,
+    new,
+    *,
+    correction: str = "holm",
+    fail_on: str | None = DEFAULT_FAIL_ON,
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> Comparison:
+    """Test every (problem, setting) cell both result sets hold; see the module docstring."""
+    if correction not in CORRECTIONS:
+        raise OptbenchError(f"correction {correction!r} is not one of {', '.join(CORRECTIONS)}")
+    if not 0 < alpha < 1:
+        raise OptbenchError(f"alpha must lie in (0, 1), got {alpha}")
+    thresholds = parse_fail_on(fail_on)
+    base_runs, new_runs = _sides(base, new)
+    target = _target(base_runs)
+    base_runs, new_runs = with_costs(base_runs, target), with_costs(new_runs, target)
+    cells_b = dict(tuple(base_runs.groupby(CELL, sort=True)))
+    cells_n = dict(tuple(new_runs.groupby(CELL, sort=True)))
+    common = sorted(set(cells_b) & set(cells_n))
+    if not common:
+        raise OptbenchError(
+            "the two result sets share no (problem, optimizer setting): they are different studies"
+        )
+    rows = []
+    for cell in common:
+        b, n = cells_b[cell], cells_n[cell]
+        found = _landscape_cell(b, n, seed) if cell[0] == "landscape" else _network_cell(b, n, seed)
+        key = dict(zip(["runner", "problem", "setting"], cell, strict=True))
+        rows.extend(key | {"n_base": len(b), "n_new": len(n)} | r for r in found)
+    table = _judge(pd.DataFrame(rows), correction, alpha, thresholds)
+    return Comparison(
+        table,
+        correction,
+        alpha,
+        thresholds,
+        len(set(cells_b) - set(cells_n)),
+        len(set(cells_n) - set(cells_b)),
+    )
+
+
+def _sides(base, new) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both sides labelled together, so one setting has one label on either side."""
+    runs_b, runs_n = gather(base).runs, gather(new).runs
+    if set(runs_b["runner"]) != set(runs_n["runner"]):
+        raise OptbenchError(
+            f"base ran {sorted(set(runs_b['runner']))} but new ran {sorted(set(runs_n['runner']))}"
+            ": different studies"
+        )
+    joined = pd.concat([runs_b.assign(_side=0), runs_n.assign(_side=1)], ignore_index=True)
+    labelled = label_runs(joined.drop(columns=["setting", "problem_label", "group"]))
+    return (
+        labelled[labelled["_side"].eq(0)].reset_index(drop=True),
+        labelled[labelled["_side"].eq(1)].reset_index(drop=True),
+    )
+
+
+def _target(runs: pd.DataFrame) -> float:
+    targets = runs["target"].dropna().unique() if "target" in runs else []
+    return float(targets[0]) if len(targets) == 1 else rollup.DEFAULT_TARGET
+
+
+def _judge(table: pd.DataFrame, correction: str, alpha: float, thresholds) -> pd.DataFrame:
+    """Adjusted p, the change, and a verdict per row; regressions first."""
+    for column in ("ratio_low", "ratio_high"):
+        if column not in table:
+            table[column] = math.nan
+    tested = table["p"].notna()
+    m = int(tested.sum())
+    table["p_adj"] = correct(table["p"].to_numpy(), correction)
+    scale = 1 if correction == "none" else max(m, 1)
+    table["underpowered"] = tested & (table["p_floor"] * scale > alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["change"] = table["new"] - table["base"]
+        table["ratio"] = table["new"] / table["base"]
+    verdicts = []
+    for row in table.itertuples(index=False):
+        verdicts.append(_verdict(row, alpha, thresholds))
+    table["verdict"] = verdicts
+    table["order"] = table["verdict"].map(VERDICT_ORDER)
+    table = table.sort_values(["order", "p_adj", "problem", "setting", "metric"], kind="stable")
+    return table.drop(columns=["order"]).reset_index(drop=True)
+
+
+def _verdict(row, alpha: float, thresholds: Mapping[str, Threshold]) -> str:
+    if not np.isfinite(row.p):
+        return (
+            "no change"
+            if row.base == row.new or (pd.isna(row.base) and pd.isna(row.new))
+            else "untested"
+        )
+    if row.p_adj > alpha:
+        identical = row.base == row.new and row.a12 == 0.5
+        return "underpowered" if row.underpowered and not identical else "no change"
+    lower = BETTER_IS_LOWER[row.metric]
+    if row.metric in ("success_rate", "test_acc"):
+        worse = row.new < row.base
+    else:  # the rank-based tests: A12 below ½ means new runs lose more often than they win
+        worse = row.a12 < 0.5 if np.isfinite(row.a12) else (row.new > row.base) == lower
+    if not worse:
+        return "better"
+    threshold = thresholds.get(row.metric)
+    if threshold is not None and threshold.exceeded(row.base, row.new):
+        return "regression"
+    return "worse"
+
+
+def write(comparison: Comparison, out: str | os.PathLike[str]) -> os.PathLike[str]:
+    """compare.md, compare.html and the ERT scatter into `out`; returns compare.html."""
+    from pathlib import Path
+
+    from optbench.report.compare_page import sections
+    from optbench.report.render import write_pages
+
+    folder = Path(out)
+    _, html = write_pages(
+        folder, "optbench compare", _headline(comparison), sections(comparison), stem="compare"
+    )
+    return html
+
+
+def _headline(comparison: Comparison) -> str:
+    counts = comparison.table["verdict"].value_counts()
+    parts = [f"{counts.get(v, 0)} {v}" for v in VERDICT_ORDER if counts.get(v, 0)]
+    cells = comparison.table[["problem", "setting"]].drop_duplicates().shape[0]
+    return (
+        f"{cells} cells in common ({comparison.only_base} only in base, {comparison.only_new} "
+        f"only in new); {', '.join(parts)}; {comparison.correction} correction over "
+        f"{int(comparison.table['p'].notna().sum())} tests at alpha {comparison.alpha:g}."
+    )

@@ -1,0 +1,162 @@
+"""optbench report: sections only with data, table numbers equal to the rollups, offline HTML."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import optbench
+from optbench import OptimizerEntry, Study, rollup, run_study
+from optbench.cli import main
+from optbench.contracts import RunResult
+from optbench.report.render import cell
+from optbench.store import ResultsStore
+
+
+@pytest.fixture(scope="module")
+def small_study(tmp_path_factory):
+    """Two 2-D landscapes, an optax and a scipy optimizer, 6 starts."""
+    out = tmp_path_factory.mktemp("study")
+    study = Study(
+        problems=("beale", "booth"),
+        optimizers=(OptimizerEntry("adam", {"learning_rate": 0.1}), OptimizerEntry("l-bfgs-b")),
+        starts=6,
+        budget={"steps": 300},
+    )
+    run_study(study, out, quiet=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_report(small_study, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    optbench.report(small_study, out)
+    return out
+
+
+def headings(text: str) -> list[str]:
+    return re.findall(r"^## (.+)$", text, flags=re.M)
+
+
+def md_rows(text: str, section: str) -> list[list[str]]:
+    body = text.split(f"## {section}")[1].split("\n## ")[0]
+    lines = [line for line in body.splitlines() if line.startswith("| ")]
+    return [[c.strip().strip("*") for c in line.strip("|").split(" | ")] for line in lines]
+
+
+def test_sections_present_only_with_data(small_report):
+    text = (small_report / "report.md").read_text()
+    found = headings(text)
+    assert found[:4] == ["Leaderboard", "Overall ranking", "Runtime ECDF", "Convergence"]
+    assert "Provenance" in found
+    assert "Networks" not in found
+    assert "Performance profiles and win rates" not in found  # 2 problems < 5
+
+
+def test_leaderboard_numbers_equal_rollups(small_study, small_report):
+    runs = optbench.load_results(small_study).runs
+    summary = rollup.summary(runs, targets=(1e-4,)).set_index(["problem", "label"])
+    rows = md_rows((small_report / "report.md").read_text(), "Leaderboard")
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(summary)
+    for row in body:
+        values = dict(zip(header, row, strict=True))
+        expected = summary.loc[(values["landscape"], values["setting"])]
+        k = round(expected["success"] * expected["runs"])
+        assert values["ok@1e-8"] == f"{k}/{int(expected['runs'])}"
+        k4 = round(expected["success.1e-4"] * expected["runs"])
+        assert values["ok@1e-4"] == f"{k4}/{int(expected['runs'])}"
+        assert values["ERT"] == cell(float(expected["ert"]))
+        assert values["median gap"] == cell(float(expected["median_gap"]))
+    ranking = rollup.ranking(runs)
+    ranked = md_rows((small_report / "report.md").read_text(), "Overall ranking")
+    assert [r[1] for r in ranked[1:]] == ranking["label"].tolist()
+
+
+def test_html_is_offline_and_files_deterministic(small_study, small_report, tmp_path):
+    html = (small_report / "report.html").read_text()
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    sources = re.findall(r'<img src="([^"]+)"', html)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    pngs = sorted(p.name for p in small_report.glob("*.png"))
+    assert pngs == [
+        "convergence-beale.png",
+        "convergence-booth.png",
+        "ecdf.png",
+        *[p for p in pngs if p.startswith("landscape-")],
+    ]
+    again = CliRunner().invoke(main, ["report", str(small_study), "-o", str(tmp_path)])
+    assert again.exit_code == 0, again.output
+    for name in pngs:
+        assert (tmp_path / name).read_bytes() == (small_report / name).read_bytes()
+
+
+def network_results(tmp_path):
+    """Two network runs with epoch curves, as the MNIST runner stores them."""
+    rows, curves = [], []
+    for i, (optimizer, acc) in enumerate((("rmsprop", 0.975), ("sgd", 0.95))):
+        key = f"net{i}"
+        rows.append(
+            {
+                "run_key": key,
+                "runner": "mnist",
+                "problem": "mnist",
+                "optimizer": optimizer,
+                "seed": 0,
+                "status": "converged",
+                "epochs": 3,
+                "test_acc": acc,
+                "best_val_acc": acc + 0.001,
+                "time_to_target": 2.5,
+                "epochs_to_target": 2,
+                "epoch_s": 1.2,
+                "wall_s": 4.0,
+                "env.device": "cpu",
+            }
+        )
+        for epoch in (1, 2, 3):
+            for name, value in (
+                ("train_loss", 1 / epoch),
+                ("val_loss", 1.1 / epoch),
+                ("train_accuracy", 0.9 + epoch / 100),
+                ("val_accuracy", 0.89 + epoch / 100),
+                ("lr", 0.001),
+            ):
+                curves.append({"run_key": key, "step": epoch, "name": name, "value": value})
+    folder = tmp_path / "net"
+    ResultsStore(folder).write(RunResult(pd.DataFrame(rows), pd.DataFrame(curves)))
+    return folder
+
+
+def test_network_section(tmp_path):
+    out = tmp_path / "report"
+    optbench.report(network_results(tmp_path), out)
+    text = (out / "report.md").read_text()
+    assert headings(text) == ["Networks", "Provenance"]
+    rows = md_rows(text, "Networks")
+    values = dict(zip(rows[0], rows[1], strict=True))
+    assert values["setting"] == "rmsprop" and values["test acc"] == "0.975"
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "network-01-rmsprop.png",
+        "network-02-sgd.png",
+    ]
+
+
+def test_missing_folder_is_a_usage_error(tmp_path):
+    out = CliRunner().invoke(main, ["report", str(tmp_path / "nowhere"), "-o", str(tmp_path)])
+    assert out.exit_code == 2 and "does not exist" in out.output
+
+
+def test_ert_interval_holds_the_ert():
+    from optbench.report.tables import ert_interval
+
+    hit = np.array([True, False, True, True])
+    spent = np.array([10.0, 50.0, 20.0, 30.0])
+    low, high = ert_interval(hit, spent, np.random.default_rng(0))
+    assert low <= 110 / 3 <= high
+    assert ert_interval(np.zeros(3, bool), spent[:3], np.random.default_rng(0)) == (np.inf, np.inf)
