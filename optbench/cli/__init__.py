@@ -8,6 +8,7 @@ from optbench.cli.common import show_plugin_warnings_briefly
 from optbench.cli.compare_cmd import compare_command
 from optbench.cli.data_cmd import data_command
 from optbench.cli.list_cmd import list_command
+from optbench.cli.regress_cmd import regress_command
 from optbench.cli.report_cmd import report_command
 from optbench.cli.run_cmd import run_command
 from optbench.cli.search_cmd import search_command
@@ -29,3 +30,5 @@ main.add_command(data_command)
 main.add_command(studies_command)
 main.add_command(report_command)
 main.add_command(compare_command)
+main.add_command(search_command)
+main.add_command(regress_command)
