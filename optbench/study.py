@@ -37,7 +37,8 @@ class OptimizerEntry:
         if isinstance(item, str):
             name, hp = parse_optimizer(item)
             return cls(name, hp)
-        item = schema.optimizer_entry(item, "optimizer entry")
+        named = isinstance(item, Mapping) and isinstance(item.get("name"), str)
+        item = schema.optimizer_entry(item, f"optimizer {item['name']!r}" if named else "optimizer")
         name, hp = parse_optimizer(item["name"])
         grid = {
             k: list(v) if isinstance(v, list | tuple) else [v]

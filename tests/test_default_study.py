@@ -67,7 +67,8 @@ def test_starts_flag_overrides_each_optimizers_own_starts():
 
 
 def test_an_optimizers_starts_must_be_a_positive_integer():
-    with pytest.raises(OptbenchError, match=r"optimizer 'bfgs': starts must be a positive"):
+    expected = r"optimizer 'bfgs'\.starts must be a positive integer, got 0"
+    with pytest.raises(OptbenchError, match=expected):
         OptimizerEntry.parse({"name": "bfgs", "starts": 0})
 
 
@@ -92,7 +93,7 @@ def two_instances():
     rows = [_row("p", 0, "A", g) for g in (1e-3, 1e-4)]
     rows += [_row("p", 1, "A", g) for g in (1e-3, 1.0, 2.0, 3.0)]
     rows += [_row("p", i, "B", 5.0) for i in (0, 1) for _ in range(3)]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).assign(run_key=[f"run{i}" for i in range(len(rows))])
 
 
 def test_summary_and_ranking_put_instances_side_by_side_with_n(two_instances):

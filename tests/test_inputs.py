@@ -83,9 +83,9 @@ def test_a_single_optimizer_name_is_one_optimizer():
 PROBLEM_OPTIONS = [
     ("rosenbrock:dims=10", "unknown option 'dims' in 'rosenbrock:dims=10' for runner "
                            "'landscape' (did you mean 'dim'?); valid: allow_outside, dim, "
-                           "instance, restarts, x0"),
+                           "instance, restarts, trajectories, x0"),
     ("beale:foo=1", "unknown option 'foo' in 'beale:foo=1' for runner 'landscape'; valid: "
-                    "allow_outside, dim, instance, restarts, x0"),
+                    "allow_outside, dim, instance, restarts, trajectories, x0"),
     ("rosenbrock:dim=5,dim=6", "'dim' is given twice in 'rosenbrock:dim=5,dim=6'; give each "
                                "name once"),
 ]  # fmt: skip
