@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from optbench import registry
+from optbench.progress import StudyBar
 from optbench.spec import RunSpec
 from optbench.store import Results, ResultsStore
 from optbench.study import Study
@@ -98,10 +97,10 @@ def run_study(study: Study, out: str | os.PathLike[str], quiet: bool = False) ->
     lanes: dict[str, list[list[RunSpec]]] = {}
     for batch in batches:
         lanes.setdefault(lane(batch), []).append(batch)
-    with tqdm(total=len(todo), disable=quiet, unit="run", desc=study.name) as bar:
+    with StudyBar(runner, todo, study.name, quiet) as bar:
         for batch, result in _run_lanes(runner, list(lanes.values())):
             store.write(result)
-            bar.update(len(batch))
+            bar.advance(batch)
     keys = {spec.key for spec in specs}
     loaded = store.load()
     results = Results(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from optbench import registry, rollup
-from optbench.cli.common import echo_table, usage_errors
+from optbench import registry
+from optbench.cli.common import usage_errors
+from optbench.cli.dry_run import print_plan
+from optbench.cli.summary import DEFAULT_TOP, print_summary
 from optbench.errors import OptbenchError
 from optbench.execute import run_study
 from optbench.spec import BUDGET_FIELDS
@@ -18,6 +22,21 @@ from optbench.study import OptimizerEntry, Study, load_study
 from optbench.textform import parse_assignment, parse_point
 
 STUDY_FIELDS = ("seed", "seeds", "starts", "target")
+NAME_LIMIT = 64
+
+
+def adhoc_name(runner: str, problems: tuple[str, ...], optimizers: tuple[str, ...], *extra) -> str:
+    """A folder name saying what an ad-hoc study ran: `beale_l-bfgs-b_x0=4,4_jac=none`."""
+    parts = [p.removeprefix("suite:") for p in problems] + list(optimizers)
+    parts += [str(e) for e in extra if e]
+    text = "_".join(re.sub(r"[^A-Za-z0-9.,=+-]+", "-", part).strip("-") for part in parts)
+    text = text or f"adhoc-{runner}"
+    if runner != "landscape" and not text.startswith(runner):
+        text = f"{runner}_{text}"
+    if len(text) > NAME_LIMIT:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        text = f"{text[: NAME_LIMIT - 9].rstrip('_-')}-{digest}"
+    return text
 
 
 def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
@@ -69,8 +88,11 @@ def build_study(
         study = dataclasses.replace(
             study, optimizers=tuple(OptimizerEntry.parse(o) for o in optimizers)
         )
-    if (problems or optimizers) and study_arg is None:
-        study = dataclasses.replace(study, name=f"adhoc-{study.runner}")
+    if study_arg is None and (problems or optimizers or study.name.startswith("adhoc-")):
+        flags = {"x0": x0, "starts": starts, "seed": seed, "steps": steps}
+        extra = [*(f"{k}={v}" for k, v in flags.items() if v is not None), *sets]
+        name = adhoc_name(study.runner, problems or study.problems, optimizers, *extra)
+        study = dataclasses.replace(study, name=name)
     assignments = [parse_assignment(text) for text in sets]
     if x0 is not None:
         assignments += [("x0", list(parse_point(x0))), ("starts", 1)]
@@ -129,17 +151,49 @@ def build_study(
     help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA; not part of the run key).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=DEFAULT_TOP,
+    show_default=True,
+    help="Settings shown in the ranking.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Show every setting in the ranking.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (runs, programs to compile, an estimated time) without running.",
+)
 @usage_errors
 def run_command(
-    study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps, out, data, quiet
+    study_arg,
+    runner,
+    problems,
+    optimizers,
+    sets,
+    x0,
+    starts,
+    seed,
+    steps,
+    out,
+    data,
+    quiet,
+    top,
+    show_all,
+    dry_run,
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
     out = out or Path("results") / study.name
     if data is not None:
         os.environ["OPTBENCH_DATA"] = str(data)
+    if dry_run:
+        print_plan(study, out)
+        return
     if quiet:
         os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
+    if not quiet:
+        click.echo(f"{study.name}: results go to {out}", err=True)
     outcome = run_study(study, out, quiet=quiet)
     runs = outcome.results.runs
     if runs.empty:
@@ -148,18 +202,5 @@ def run_command(
         f"\n{study.name}: ran {outcome.ran} run(s), skipped {outcome.skipped} already stored, "
         f"{outcome.wall_s:.1f} s"
     )
-    summary = getattr(registry.runner(study.runner), "summary", None)
-    if summary is not None:  # the runner's own table (networks: accuracies beside the seed's)
-        echo_table(summary(runs), float_format="{:.4g}")
-        click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
-        return
-    table = rollup.summary(runs, targets=())
-    if runs["optimizer"].nunique() > 1 and len(table) > 40:
-        click.echo("\nsuccess rate at the final target (best setting of each optimizer):")
-        echo_table(rollup.landscape_table(runs).reset_index(), float_format="{:.2f}")
-    else:
-        echo_table(table)
-    if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:
-        click.echo("\nranking across problems (mean rank by success, then ERT, then median gap):")
-        echo_table(rollup.ranking(runs).head(25))
+    print_summary(study.runner, runs, None if show_all else top)
     click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")

@@ -33,6 +33,7 @@ from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 
 DEFAULT_EPOCHS = 10
+TRAIN_EXAMPLES = 50_000
 QUIET_ENV = "OPTBENCH_QUIET"
 KERAS_BACKENDS = ("tensorflow", "jax")
 CURVE_NAMES = {
@@ -298,6 +299,14 @@ class MnistRunner:
         """One run per batch, so every finished network is stored at once."""
         for spec in specs:
             yield [spec]
+
+    def work(self, spec: RunSpec) -> float:
+        """Expected cost for the progress bar: epochs × (updates + examples / 256), as an update
+        costs about as much as a forward-backward pass over 256 examples on CPU."""
+        opts = OPTIONS | spec.opts
+        examples = int(opts["subset"] or TRAIN_EXAMPLES)
+        updates = -(-examples // int(opts["batch_size"]))
+        return spec.budgets.get("epochs", DEFAULT_EPOCHS) * (updates + examples / 256)
 
     def summary(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The table `optbench run` prints: accuracies and times, beside the seed's."""

@@ -1,0 +1,166 @@
+"""`optbench run --dry-run`: what a study would run, and how long it would take, without running.
+
+The estimate comes from a short calibration: the smallest batch of each optimizer family runs
+once (serial families: its first few runs; network runs: one epoch), nothing is stored, and the
+measured cost per run is scaled to the study; lanes run side by side, the scipy pool spreads its
+lane over its workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from optbench import registry
+from optbench.cli.common import echo_table
+from optbench.errors import OptbenchError
+from optbench.spec import RunSpec
+from optbench.store import ResultsStore
+from optbench.study import Study
+
+SERIAL_SAMPLE = 8
+VECTORIZED = ("optax",)
+
+
+def _family(spec: RunSpec) -> str:
+    return registry.optimizer(spec.optimizer).family
+
+
+def _batches(runner, todo: Sequence[RunSpec]) -> list[list[RunSpec]]:
+    default = lambda specs: [list(specs[i : i + 2000]) for i in range(0, len(specs), 2000)]  # noqa: E731
+    return [list(b) for b in getattr(runner, "batches", default)(todo)]
+
+
+def _programs(study: Study, todo: Sequence[RunSpec]) -> int:
+    """Compiled programs the study needs: one per optax (step budget, dimension) on landscapes."""
+    if study.runner != "landscape":
+        return 0
+    from optbench.runners.landscape.plugin import batch_key
+
+    return len({batch_key(s) for s in todo if _family(s) in VECTORIZED})
+
+
+def _sample(batch: list[RunSpec], family: str) -> tuple[list[RunSpec], float]:
+    """The runs to calibrate on and how much of each real run one sample run stands for."""
+    if family in VECTORIZED:
+        return batch, 1.0
+    sample = batch[:SERIAL_SAMPLE]
+    epochs = [s.budgets.get("epochs") for s in sample]
+    if all(isinstance(e, int) and e > 1 for e in epochs):
+        one = [dataclasses.replace(s, budget=dict(s.budgets) | {"epochs": 1}) for s in sample]
+        return one, float(sum(epochs)) / len(sample)
+    return sample, 1.0
+
+
+def _calibrate(runner, batch: list[RunSpec], family: str) -> tuple[float, float]:
+    """(seconds per run excluding compilation, compilation seconds) from one sample batch."""
+    sample, scale = _sample(batch, family)
+    os.environ.setdefault("OPTBENCH_QUIET", "1")
+    t0 = time.perf_counter()
+    result = runner.run(sample)
+    wall = time.perf_counter() - t0
+    rows = result.rows
+    errors = rows[rows["status"].eq("error")] if "status" in rows else rows.iloc[:0]
+    if len(errors) == len(rows) and len(rows):
+        raise OptbenchError(str(errors.iloc[0].get("error", "the calibration run failed")))
+    compile_s = float(pd.to_numeric(rows.get("compile_s"), errors="coerce").fillna(0).sum())
+    compile_s = min(compile_s, wall)
+    return scale * (wall - compile_s) / len(sample), compile_s
+
+
+def plan_table(runner, todo: Sequence[RunSpec], batches: list[list[RunSpec]]) -> pd.DataFrame:
+    """Runs, settings, problems and batches per family and lane."""
+    lane_of = getattr(runner, "lane", lambda batch: "")
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    settings: dict[tuple[str, str], set] = defaultdict(set)
+    problems: dict[tuple[str, str], set] = defaultdict(set)
+    for batch in batches:
+        key = (_family(batch[0]), lane_of(batch) or "-")
+        counts[key]["runs"] += len(batch)
+        counts[key]["batches"] += 1
+        settings[key] |= {(s.optimizer, s.hyperparameters) for s in batch}
+        problems[key] |= {(s.problem, s.options) for s in batch}
+    rows = [
+        {
+            "family": family,
+            "lane": lane,
+            "runs": c["runs"],
+            "settings": len(settings[(family, lane)]),
+            "problems": len(problems[(family, lane)]),
+            "batches": c["batches"],
+        }
+        for (family, lane), c in sorted(counts.items())
+    ]
+    return pd.DataFrame(rows)
+
+
+def estimate(runner, batches: list[list[RunSpec]], programs: int) -> tuple[float, float, int]:
+    """(estimated seconds, seconds the calibration took, runs it ran)."""
+    lane_of = getattr(runner, "lane", lambda batch: "")
+    by_family: dict[str, list[list[RunSpec]]] = defaultdict(list)
+    for batch in batches:
+        by_family[_family(batch[0])].append(batch)
+    lanes: Counter = Counter()
+    t0, sampled = time.perf_counter(), 0
+    for family, members in by_family.items():
+        smallest = min(members, key=len)
+        per_run, compile_s = _calibrate(runner, smallest, family)
+        sampled += len(smallest) if family in VECTORIZED else min(len(smallest), SERIAL_SAMPLE)
+        if family in VECTORIZED:
+            lanes[lane_of(smallest)] += compile_s * programs
+        for batch in members:
+            lane = lane_of(batch)
+            share = _pool_workers() if lane == "pool" else 1
+            lanes[lane] += per_run * len(batch) / share
+    return max(lanes.values(), default=0.0), time.perf_counter() - t0, sampled
+
+
+def _pool_workers() -> int:
+    from optbench.runners.landscape import scipy_pool
+
+    return scipy_pool.workers()
+
+
+def duration_text(seconds: float) -> str:
+    """`42 s`, `3 min 40 s`, `2 h 05 min`."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+def print_plan(study: Study, out: Path) -> None:
+    """Print what `optbench run` would do for `study` with results in `out`; runs nothing."""
+    specs = study.specs()
+    unique = {spec.key: spec for spec in specs}
+    stored = ResultsStore(out).stored_keys() if Path(out).exists() else set()
+    todo = [spec for key, spec in unique.items() if key not in stored]
+    runner = registry.runner(study.runner)
+    click.echo(
+        f"{study.name} (runner {study.runner}): {len(unique):,} runs, "
+        f"{len(unique) - len(todo):,} already stored in {out}, {len(todo):,} to run"
+    )
+    if not todo:
+        return
+    batches = _batches(runner, todo)
+    echo_table(plan_table(runner, todo, batches))
+    programs = _programs(study, todo)
+    if programs:
+        click.echo(f"programs to compile: {programs} (optax: one per step budget and dimension)")
+    try:
+        seconds, took, sampled = estimate(runner, batches, programs)
+    except OptbenchError as exc:
+        click.echo(f"estimated time: not available, the calibration run failed: {exc}")
+        return
+    click.echo(
+        f"estimated time: {duration_text(seconds)} (from a calibration of {sampled:,} run(s) "
+        f"that took {took:.1f} s; nothing was stored)"
+    )
