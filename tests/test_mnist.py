@@ -4,6 +4,7 @@ without it); callbacks, schedules, save and reload on the small set the tests wr
 from __future__ import annotations
 
 import math
+import os
 
 import jax
 import numpy as np
@@ -350,3 +351,21 @@ def test_recorded_lr_with_legacy_decay_stacked_on_the_schedule(optimizer):
     epochs, steps = np.arange(2), 10
     expected = 0.1 * np.exp(-0.1 * epochs) / (1 + 0.1 * (steps * (epochs + 1) - 1))
     np.testing.assert_allclose(curve(result, "lr"), expected, rtol=1e-5)
+
+
+def test_cli_keras_run_prints_no_tensorflow_noise_and_no_epoch_lines_on_stdout(
+    small_mnist, tmp_path
+):
+    import subprocess
+    import sys
+
+    pytest.importorskip("keras")
+    command = [sys.executable, "-m", "optbench", "run", "-r", "mnist", "-o", "keras.sgd"]
+    command += ["--set", "epochs=2", "--set", "validation=test", "--data", str(small_mnist)]
+    env = {k: v for k, v in os.environ.items() if k != mnist_plugin.QUIET_ENV}
+    done = subprocess.run([*command, "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=600, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "oneDNN" not in done.stderr and "absl" not in done.stderr
+    assert "Epoch" not in done.stdout and "keras.sgd keras-tensorflow" in done.stderr
+    assert "ran 1 run(s)" in done.stdout

@@ -83,6 +83,8 @@ def test_every_readme_command_runs_as_written(command, no_data, tmp_path, monkey
     quick = any(flag in args for flag in QUICK)
     if args[0] == "run" and not quick and "--dry-run" not in args:
         args = [*args, "--dry-run"]
+        if [*command, "--dry-run"] in readme_commands():
+            pytest.skip("the README also shows this command with --dry-run, planned there")
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     if "--dry-run" in args:

@@ -17,6 +17,7 @@ from optbench.cli.dry_run import print_plan
 from optbench.cli.summary import DEFAULT_TOP, print_summary
 from optbench.errors import OptbenchError
 from optbench.execute import run_study
+from optbench.quiet import VERBOSE_ENV, import_keras_quietly
 from optbench.spec import BUDGET_FIELDS
 from optbench.study import OptimizerEntry, Study, load_study
 from optbench.textform import parse_assignment, parse_point
@@ -62,6 +63,11 @@ def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
     return dataclasses.replace(
         study, budget=budget, options=options, optimizers=optimizers, **changes
     )
+
+
+def uses_keras(study: Study) -> bool:
+    """Whether any optimizer of the study is a Keras one."""
+    return any(registry.optimizer(entry.name).family == "keras" for entry in study.optimizers)
 
 
 def build_study(
@@ -151,6 +157,7 @@ def build_study(
     help="Folder of the dataset's IDX files (sets $OPTBENCH_DATA; not part of the run key).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-v", "--verbose", is_flag=True, help="Show TensorFlow's own log lines.")
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -178,6 +185,7 @@ def run_command(
     out,
     data,
     quiet,
+    verbose,
     top,
     show_all,
     dry_run,
@@ -187,6 +195,10 @@ def run_command(
     out = out or Path("results") / study.name
     if data is not None:
         os.environ["OPTBENCH_DATA"] = str(data)
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    elif uses_keras(study):
+        import_keras_quietly(str(study.options.get("keras_backend", "tensorflow")))
     if dry_run:
         print_plan(study, out)
         return

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from optbench.runners.mnist import data as mnist_data
-from optbench.runners.mnist import seed_table
+from optbench.runners.mnist import progress, seed_table
 from optbench.runners.mnist.model import (
     VALIDATIONS,
     Data,
@@ -157,6 +157,8 @@ def run_one(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
     config = ModelConfig.from_options(opts)
     keras = plugin.family == "keras"
     t0 = time.perf_counter()
+    backend = f"keras-{opts['keras_backend']}" if keras else "jax"
+    progress.start_run(" ".join(str(p) for p in (opts["label"], spec.optimizer, backend) if p))
     try:
         data = spec_data(spec)
         steps = -(-len(data.x_train) // settings.batch_size)
