@@ -16,7 +16,8 @@ def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_list_shows_kind_distribution_and_description():
+def test_list_shows_kind_distribution_and_description(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
     result = invoke("list", "optimizers")
     assert result.exit_code == 0
     line = next(row for row in result.output.splitlines() if row.strip().startswith("l-bfgs-b"))

@@ -63,9 +63,11 @@ def show_plugin_warnings_briefly() -> None:
     warnings.showwarning = show
 
 
-def terminal_width() -> int:
-    """The terminal's width (`$COLUMNS` when set, 100 when stdout is not a terminal)."""
-    return shutil.get_terminal_size((100, 24)).columns
+def terminal_width() -> int | None:
+    """The terminal's width (`$COLUMNS` first); None when stdout is not a terminal, so that
+    piped output is not cut."""
+    columns = shutil.get_terminal_size(fallback=(0, 0)).columns
+    return columns or None
 
 
 def number_text(value: float) -> str:
@@ -109,11 +111,12 @@ def table_lines(
     formats: Mapping[str, str] | None = None,
     width: int | None = None,
 ) -> list[str]:
-    """A DataFrame as plain-text lines no wider than `width`: text left, numbers right; the
-    widest text column is shortened first, then columns wrap into blocks that repeat the first."""
+    """A DataFrame as plain-text lines no wider than `width` (default: the terminal's; none when
+    not a terminal): text left, numbers right; the last text column (descriptions) is shortened
+    first, then the widest, then columns wrap into blocks that repeat the first."""
     if frame.empty:
         return ["(no rows)"]
-    width = width or terminal_width()
+    width = width or terminal_width() or 10**9
     formats = formats or {}
     header = [str(c) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
@@ -126,7 +129,7 @@ def table_lines(
         text = [i for i, num in enumerate(numeric) if not num and widths[i] > MIN_TEXT]
         if not text:
             break
-        widest = max(text, key=lambda i: widths[i])
+        widest = text[-1] if text[-1] == len(widths) - 1 else max(text, key=lambda i: widths[i])
         excess = sum(widths) + 2 * (len(widths) - 1) - width
         widths[widest] = max(MIN_TEXT, widths[widest] - excess)
     blocks, current, used = [], [0], widths[0]

@@ -48,7 +48,7 @@ def describe(landscape: Landscape, scalable: bool) -> list[str]:
 
 def _parameter_lines(rows: list[dict[str, str]], heading: str) -> list[str]:
     """Each parameter as `name = default  range`, its description wrapped beneath it."""
-    width = max(terminal_width(), 40)
+    width = max(terminal_width() or 100, 40)
     lines = [f"{heading} ({len(rows)}):"]
     for row in rows:
         allowed = row.get("range", "-")
