@@ -2,8 +2,9 @@
 
 The estimate comes from a short calibration: a sample of each optimizer family's smallest batch
 runs once (optax: its runs on one problem, as a small program; serial families: its first few
-runs; network runs: one epoch), nothing is stored, and the measured cost per run (and per
-compiled program) is scaled to the study; lanes run side by side, the scipy pool spreads its lane
+runs; network runs: one epoch), nothing is stored, and the measured cost per unit of the
+runner's expected work (`work(spec)`, else per run) and per compiled program is scaled to the
+study; lanes run side by side, the scipy pool spreads its lane
 over its workers. It is a rough figure, not a promise.
 """
 
@@ -49,17 +50,19 @@ def _programs(study: Study, todo: Sequence[RunSpec]) -> int:
 
 
 def _sample(batch: list[RunSpec], family: str) -> tuple[list[RunSpec], float]:
-    """The runs to calibrate on and how much of each real run one sample run stands for."""
+    """The runs to calibrate on (the estimate scales by the runner's `work(spec)`, which counts
+    epochs, when it has one): network runs train one epoch, optax runs on one problem."""
+    epochs = [s.budgets.get("epochs") for s in batch[:SERIAL_SAMPLE]]
+    if epochs and all(isinstance(e, int) and e > 1 for e in epochs):
+        one = [
+            dataclasses.replace(s, budget=dict(s.budgets) | {"epochs": 1})
+            for s in batch[:SERIAL_SAMPLE]
+        ]
+        return one, 1.0
     if family in VECTORIZED:  # one problem's runs: a small program, compiled quickly
-        return [
-            s for s in batch if (s.problem, s.options) == (batch[0].problem, batch[0].options)
-        ], 1.0
-    sample = batch[:SERIAL_SAMPLE]
-    epochs = [s.budgets.get("epochs") for s in sample]
-    if all(isinstance(e, int) and e > 1 for e in epochs):
-        one = [dataclasses.replace(s, budget=dict(s.budgets) | {"epochs": 1}) for s in sample]
-        return one, float(sum(epochs)) / len(sample)
-    return sample, 1.0
+        first = (batch[0].problem, batch[0].options)
+        return [s for s in batch if (s.problem, s.options) == first], 1.0
+    return batch[:SERIAL_SAMPLE], 1.0
 
 
 def _fresh(runner):
@@ -84,12 +87,18 @@ def _timed_run(runner, sample: list[RunSpec]) -> float:
 def _calibrate(runner, batch: list[RunSpec], family: str) -> tuple[float, float]:
     """(seconds per run when warm, one-off seconds: compilation and first-call set-up), from
     running one sample twice."""
-    sample, scale = _sample(batch, family)
+    sample, _ = _sample(batch, family)
     os.environ.setdefault("OPTBENCH_QUIET", "1")
     fresh = _fresh(runner)
     cold = _timed_run(fresh, sample)
     warm = _timed_run(fresh, sample)
-    return scale * warm / len(sample), max(cold - warm, 0.0)
+    return warm / _work(runner, sample), max(cold - warm, 0.0)
+
+
+def _work(runner, specs: Sequence[RunSpec]) -> float:
+    """The runner's expected work of `specs` (`work(spec)`, 1 a run when it has no such hook)."""
+    work = getattr(runner, "work", lambda spec: 1.0)
+    return max(sum(work(spec) for spec in specs), 1e-12)
 
 
 def plan_table(runner, todo: Sequence[RunSpec], batches: list[list[RunSpec]]) -> pd.DataFrame:
@@ -127,16 +136,26 @@ def estimate(runner, batches: list[list[RunSpec]], programs: int) -> tuple[float
     lanes: Counter = Counter()
     t0, sampled = time.perf_counter(), 0
     for family, members in by_family.items():
-        smallest = min(members, key=len)
-        per_run, one_off = _calibrate(runner, smallest, family)
-        sampled += 2 * len(_sample(smallest, family)[0])
+        if family in VECTORIZED:
+            chosen = min(members, key=lambda batch: (_work(runner, batch), len(batch)))
+        else:  # runs spread over the family's settings and problems; networks: the cheapest
+            every = [spec for batch in members for spec in batch]
+            chosen = every[:: max(len(every) // SERIAL_SAMPLE, 1)][:SERIAL_SAMPLE]
+            if "epochs" in every[0].budgets:
+                chosen = [min(every, key=lambda spec: _work(runner, [spec]))]
+        sample = _sample(chosen, family)[0]
+        per_work, one_off = _calibrate(runner, chosen, family)
+        sampled += 2 * len(sample)
         problems = {(s.problem, s.options) for batch in members for s in batch}
-        setups = programs if family in VECTORIZED else len(problems)
-        lanes[lane_of(smallest)] += one_off * setups
+        if family in VECTORIZED:
+            setups = programs
+        else:
+            setups = len(problems) / len({(s.problem, s.options) for s in sample})
+        lanes[lane_of(members[0])] += one_off * setups
         for batch in members:
             lane = lane_of(batch)
             share = _pool_workers() if lane == "pool" else 1
-            lanes[lane] += per_run * len(batch) / share
+            lanes[lane] += per_work * _work(runner, batch) / share
     return max(lanes.values(), default=0.0), time.perf_counter() - t0, sampled
 
 
