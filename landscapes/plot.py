@@ -54,17 +54,19 @@ def plot_landscape(
     """
     from matplotlib.colors import LogNorm
     from matplotlib.figure import Figure
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
     if landscape.dim < 2:
         raise OptbenchError(f"{landscape.name}: dim={landscape.dim}; contour plots need dim >= 2")
     fig = None
     if ax is None:
-        fig = Figure(figsize=FIGSIZE, dpi=DPI)
+        fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
         ax = fig.add_subplot()
     i, j = axes
     gx, gy, values = grid_values(landscape, axes, resolution)
     gaps = values - landscape.f_min
-    if is_wide(gaps):
+    is_log = is_wide(gaps)
+    if is_log:
         positive = np.clip(gaps, max(np.percentile(gaps, 1), 1e-12 * np.max(gaps)), None)
         levels = np.geomspace(positive.min(), positive.max(), 30)
         filled = ax.contourf(gx, gy, positive, levels=levels, norm=LogNorm(), cmap="viridis")
@@ -72,7 +74,14 @@ def plot_landscape(
     else:
         filled = ax.contourf(gx, gy, values, levels=30, cmap="viridis")
         label = "f"
-    ax.figure.colorbar(filled, ax=ax, label=label)
+    bar = ax.figure.colorbar(filled, ax=ax, label=label)
+    if is_log:
+        low, high = levels[0], levels[-1]
+        subs = (1.0,) if np.log10(high / low) >= 3 else (1.0, 2.0, 5.0)
+        bar.locator = LogLocator(base=10, subs=subs)
+        bar.formatter = LogFormatterSciNotation(base=10, labelOnlyBase=False)
+        bar.minorticks_off()
+        bar.update_ticks()
     others = [k for k in range(landscape.dim) if k not in axes]
     on_slice = np.all(
         np.isclose(landscape.minimizers[:, others], landscape.minimizers[0, others]), axis=1

@@ -11,12 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from optbench import registry
 from optbench.contracts import RunResult
 from optbench.executors import Executor, Finished, make_executor
 from optbench.executors.tasks import Task, error_rows
+from optbench.progress import StudyBar
 from optbench.signals import Interrupted, graceful_stop
 from optbench.spec import RunSpec
 from optbench.store import Results, ResultsStore
@@ -124,11 +123,6 @@ def _write_once(store: ResultsStore, finished: Finished, written: set[str]) -> N
     written.update(rows["run_key"])
 
 
-def _advance(bar: tqdm, task: Task) -> None:
-    """The progress bar counts finished runs."""
-    bar.update(len(task))
-
-
 def run_study(
     study: Study,
     out: str | os.PathLike[str],
@@ -183,10 +177,10 @@ def _run_todo(
         batches = list(getattr(runner, "batches", _default_batches)(todo))
         tasks = engine.shape(batches, getattr(runner, "lane", lambda batch: ""))
         written: set[str] = set()
-        with tqdm(total=len(todo), disable=quiet, unit="run", desc=study.name) as bar:
+        with StudyBar(runner, todo, study.name, quiet) as bar:
             for finished in _stream(engine, tasks, stop):
                 _write_once(store, finished, written)
-                _advance(bar, finished.task)
+                bar.advance(finished.task.specs)
     finally:
         if isinstance(executor, str):
             engine.close()

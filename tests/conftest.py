@@ -1,31 +1,123 @@
-"""Shared fixtures: the MNIST location, isolated results folders, fake plugin distributions."""
+"""Shared fixtures: MNIST (a small set written here, the genuine one where the loader looks),
+isolated results folders, fake plugin distributions."""
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
+import hashlib
 import os
+import struct
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from optbench.runners.mnist import data as mnist_data
 
 from optbench import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+SMALL_TRAIN, SMALL_TEST = 720, 180
+REAL_MNIST_MARK = "real_mnist"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{REAL_MNIST_MARK}: needs the genuine 70,000 MNIST images (else skipped)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the genuine MNIST, so `-m real_mnist` selects them."""
+    for item in items:
+        if "mnist_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(REAL_MNIST_MARK)
+
+
+def real_mnist_places() -> list[Path]:
+    """Where the genuine MNIST is looked for: $OPTBENCH_DATA when set (empty: nowhere), else
+    ../shared/data/mnist beside the checkout; then the Keras cache's mnist.npz."""
+    explicit = os.environ.get(mnist_data.DATA_ENV)
+    places = {None: [SHARED_MNIST], "": []}.get(explicit, [Path(str(explicit))])
+    return [*places, mnist_data.keras_cache() / "mnist.npz"]
+
+
+def _holds_real_mnist(place: Path) -> bool:
+    if place.suffix == ".npz":
+        return place.is_file()
+    return any((place / f"train-labels-idx1-ubyte{s}").is_file() for s in (".gz", ""))
 
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """The genuine MNIST IDX files: $OPTBENCH_DATA, else ../shared/data/mnist."""
-    path = Path(os.environ.get("OPTBENCH_DATA", SHARED_MNIST))
-    if (
-        not (path / "train-labels-idx1-ubyte.gz").exists()
-        and not (path / "train-labels-idx1-ubyte").exists()
-    ):
-        pytest.fail(f"MNIST not found at {path}: set OPTBENCH_DATA to the folder of the IDX files")
+    """The genuine MNIST (a folder of IDX files, or Keras' mnist.npz); skips when absent."""
+    places = real_mnist_places()
+    for place in places:
+        if _holds_real_mnist(place):
+            return place
+    pytest.skip(
+        f"genuine MNIST not found in {', '.join(map(str, places))} "
+        "(`optbench data download mnist`, or set OPTBENCH_DATA)"
+    )
+
+
+def small_arrays(seed: int = 0) -> mnist_data.Arrays:
+    """A learnable MNIST-format set: digit k is a bright bar in rows 2k+4..2k+6, plus noise."""
+    rng = np.random.default_rng(seed)
+
+    def images(n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        rng.shuffle(labels)
+        x = rng.integers(0, 60, (n, 28, 28))
+        for k in range(10):
+            x[labels == k, 2 * k + 4 : 2 * k + 7, 4:24] += 180
+        return np.clip(x, 0, 255).astype(np.uint8), labels
+
+    x_train, y_train = images(SMALL_TRAIN)
+    x_test, y_test = images(SMALL_TEST)
+    return mnist_data.Arrays(x_train, y_train, x_test, y_test, source="small")
+
+
+def write_idx_gz(path: Path, array: np.ndarray, magic: int) -> None:
+    """One IDX file, gzip-compressed, as the published MNIST files are."""
+    header = struct.pack(f">I{array.ndim}I", magic, *array.shape)
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0))
+
+
+@pytest.fixture(scope="session")
+def small_mnist(tmp_path_factory) -> Path:
+    """A folder with the four IDX .gz files of `small_arrays()` (720 train, 180 test images)."""
+    folder = tmp_path_factory.mktemp("small-mnist")
+    arrays = small_arrays()
+    for key, stem in mnist_data.IDX_FILES.items():
+        magic = mnist_data.IMAGE_MAGIC if key.startswith("x") else mnist_data.LABEL_MAGIC
+        write_idx_gz(folder / f"{stem}.gz", getattr(arrays, key), magic)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_mnist_npz(tmp_path_factory) -> Path:
+    """`small_arrays()` as a Keras-format mnist.npz."""
+    path = tmp_path_factory.mktemp("small-npz") / "mnist.npz"
+    arrays = small_arrays()
+    np.savez_compressed(path, **{key: getattr(arrays, key) for key in mnist_data.IDX_FILES})
     return path
+
+
+@pytest.fixture
+def small_mnist_published(small_mnist, monkeypatch) -> Path:
+    """The small set with its checksums standing in for MNIST's published ones."""
+    sums = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in small_mnist.glob("*.gz")
+    }
+    mnist = dataclasses.replace(mnist_data.DATASETS["mnist"], checksums=sums)
+    monkeypatch.setitem(mnist_data.DATASETS, "mnist", mnist)
+    return small_mnist
 
 
 @pytest.fixture

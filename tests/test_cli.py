@@ -16,12 +16,14 @@ def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_list_shows_kind_distribution_and_description():
+def test_list_shows_kind_distribution_and_description(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
     result = invoke("list", "optimizers")
     assert result.exit_code == 0
     line = next(row for row in result.output.splitlines() if row.strip().startswith("l-bfgs-b"))
     assert "scipy" in line and "optbench" in line and "Limited-memory BFGS" in line
     assert "landscape" in invoke("list", "runners").output
+    assert max(len(row) for row in result.output.splitlines()) <= 100
 
 
 def test_seed_beale_reproduction_with_finite_differences(tmp_path):
@@ -133,3 +135,58 @@ def test_bad_study_file_key(tmp_path):
     result = CliRunner().invoke(main, ["run", str(study)])
     assert result.exit_code == 2
     assert "unknown study key(s) ['stepz']; allowed:" in result.output
+
+
+def test_single_scipy_run_prints_x_and_scipys_counts_and_names_its_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke(
+        "run", "-q", "-l", "beale", "-o", "l-bfgs-b", "--x0", "4,4", "--set", "jac=none"
+    )
+    assert result.exit_code == 0, result.output
+    assert "  x     (3.00000257, 0.50000085)\n" in result.output
+    assert "  scipy nit 14, nfev 60, njev 20" in result.output
+    folder = "results/beale_l-bfgs-b_x0=4,4_jac=none"
+    assert f"results: {folder} " in result.output
+    assert len(load_results(tmp_path / folder).runs) == 1
+
+
+def test_ranking_says_how_many_settings_are_hidden(tmp_path):
+    args = ["run", "-q", "-l", "booth", "-l", "matyas", "-o", "bfgs", "-o", "cg", "-o", "powell"]
+    args += ["--starts", "2", "--out", str(tmp_path)]
+    top = invoke(*args, "--top", "2").output
+    assert "… 1 more setting(s) of 3: --top N or --all to show them" in top
+    assert "median_ert" in top and "success at 1e-08" in top
+    every = invoke(*args, "--all").output
+    assert "more setting(s)" not in every
+    assert all(
+        name in every.split("ranking across problems")[1] for name in ("bfgs", "cg", "powell")
+    )
+
+
+def test_dry_run_prints_the_plan_and_stores_nothing(tmp_path):
+    out = tmp_path / "plan"
+    result = invoke("run", "-l", "beale", "-l", "booth", "-o", "adam", "-o", "bfgs",
+                    "--starts", "3", "--out", str(out), "--dry-run")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "12 runs, 0 already stored" in result.output
+    assert "programs to compile: 1" in result.output and "estimated time: " in result.output
+    lines = result.output.splitlines()
+    optax = next(line for line in lines if line.startswith("optax"))
+    assert optax.split()[2:5] == ["6", "1", "2"]  # runs, settings, problems
+    assert not out.exists()
+
+
+def test_number_formats_are_consistent():
+    from optbench.cli.common import number_text
+
+    assert [number_text(v) for v in (1001.0, 24.5, 5.26e-12, 1e-8, 0.0865, float("inf"))] == [
+        "1001", "24.5", "5.26e-12", "1e-08", "0.0865", "inf"]  # fmt: skip
+
+
+def test_a_closed_pipe_exits_quietly():
+    import subprocess
+    import sys
+
+    command = f"{sys.executable} -m optbench list optimizers | true"  # true reads nothing
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -1,4 +1,5 @@
-"""The MNIST loader on the genuine files: shapes, label counts, errors, download, CLI."""
+"""The MNIST loader: the genuine files (shapes, label counts) where present, and a small
+MNIST-format set written by the tests for the formats, errors, download and CLI."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import SMALL_TEST, SMALL_TRAIN, small_arrays
 from optbench.runners.mnist import data as mnist_data
 from optbench.runners.mnist.model import prepare
 
@@ -23,6 +25,7 @@ from optbench.errors import OptbenchError
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 REAL_FASHION = mnist_data.DATASETS["fashion-mnist"]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+SMALL_TRAIN_COUNTS = [SMALL_TRAIN // 10] * 10
 
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -114,18 +117,34 @@ def test_missing_dataset_names_every_place_and_the_command(tmp_path):
     assert "optbench data download mnist" in message
 
 
-def test_fashion_mnist_does_not_take_mnist_files(mnist_dir):
+def test_small_set_reads_the_same_from_idx_gz_and_from_the_keras_npz(small_mnist, small_mnist_npz):
+    expected = small_arrays()
+    from_idx = mnist_data.load("mnist", small_mnist)
+    mnist_data.keras_cache().mkdir(parents=True)
+    shutil.copy(small_mnist_npz, mnist_data.keras_cache() / "mnist.npz")
+    from_npz = mnist_data.load("mnist")
+    assert Path(from_idx.source) == small_mnist
+    assert Path(from_npz.source) == mnist_data.keras_cache() / "mnist.npz"
+    for key in mnist_data.IDX_FILES:
+        np.testing.assert_array_equal(getattr(from_idx, key), getattr(expected, key))
+        np.testing.assert_array_equal(getattr(from_npz, key), getattr(expected, key))
+    assert from_idx.x_train.shape == (SMALL_TRAIN, 28, 28)
+    assert from_idx.y_test.shape == (SMALL_TEST,)
+    assert np.bincount(from_npz.y_train).tolist() == SMALL_TRAIN_COUNTS
+
+
+def test_fashion_mnist_does_not_take_mnist_files(small_mnist_published):
     with pytest.raises(OptbenchError, match=r"holds mnist.*optbench data download fashion-mnist"):
-        mnist_data.load("fashion-mnist", mnist_dir)
+        mnist_data.load("fashion-mnist", small_mnist_published)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "magic", "gzip"])
-def test_corrupt_file_is_an_error_naming_it(tmp_path, mnist_dir, damage):
-    for path in mnist_dir.glob("*labels*.gz"):
+def test_corrupt_file_is_an_error_naming_it(tmp_path, small_mnist, damage):
+    for path in small_mnist.glob("*labels*.gz"):
         shutil.copy(path, tmp_path / path.name)
     images = tmp_path / "t10k-images-idx3-ubyte.gz"
-    shutil.copy(mnist_dir / "train-images-idx3-ubyte.gz", tmp_path / "train-images-idx3-ubyte.gz")
-    raw = gzip.decompress((mnist_dir / images.name).read_bytes())
+    shutil.copy(small_mnist / "train-images-idx3-ubyte.gz", tmp_path / "train-images-idx3-ubyte.gz")
+    raw = gzip.decompress((small_mnist / images.name).read_bytes())
     if damage == "truncate":
         images.write_bytes(gzip.compress(raw[:-100], compresslevel=1))
         expected = "header says shape"
@@ -141,16 +160,16 @@ def test_corrupt_file_is_an_error_naming_it(tmp_path, mnist_dir, damage):
 
 
 @pytest.fixture
-def server(mnist_dir, tmp_path):
-    """A local HTTP server on 127.0.0.1 serving a folder; yields (url of genuine, url of bad)."""
+def server(small_mnist_published, tmp_path):
+    """A local HTTP server on 127.0.0.1 serving the small set; yields (url of good, url of bad)."""
     bad = tmp_path / "bad"
     bad.mkdir()
-    for path in mnist_dir.glob("*.gz"):
+    for path in small_mnist_published.glob("*.gz"):
         shutil.copy(path, bad / path.name)
     (bad / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"tampered"))
     root = tmp_path / "www"
     root.mkdir()
-    (root / "good").symlink_to(mnist_dir)
+    (root / "good").symlink_to(small_mnist_published)
     (root / "bad").symlink_to(bad)
     handler = functools.partial(QuietHandler, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -176,7 +195,7 @@ def test_download_from_local_server_verifies_and_caches(server):
     assert folder == mnist_data.keras_cache() / "mnist"
     loaded = mnist_data.load("mnist")
     assert Path(loaded.source) == folder
-    assert np.bincount(loaded.y_train).tolist() == TRAIN_COUNTS
+    assert np.bincount(loaded.y_train).tolist() == SMALL_TRAIN_COUNTS
 
 
 def test_cli_data_download_and_where(server):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 import pandas as pd
@@ -10,18 +11,21 @@ import pytest
 
 from optbench import execute, registry
 from optbench.contracts import CURVE_COLUMNS, RunResult
+from optbench.store import ResultsStore
 from optbench.study import OptimizerEntry, Study
 
 
 class LaneRunner:
-    """Puts batches of `fail_on` in lane "b" and fails them; remembers which thread ran what."""
+    """Lane "b" holds beta and gamma, lane "a" the rest; fails the batch of `fail_on`; remembers
+    when each batch ran. With `meet`, the first batch of each lane waits for the other's."""
 
     name = "lanes"
     options: ClassVar[dict] = {}
 
-    def __init__(self, fail_on: str | None = None):
+    def __init__(self, fail_on: str | None = None, meet: bool = False):
         self.fail_on = fail_on
-        self.threads: dict[str, set[str]] = {}
+        self.meeting = threading.Barrier(2, timeout=30) if meet else None
+        self.spans: dict[str, tuple[float, float]] = {}
 
     def batches(self, specs):
         by_problem: dict[str, list] = {}
@@ -34,7 +38,10 @@ class LaneRunner:
 
     def run(self, batch) -> RunResult:
         problem = batch[0].problem
-        self.threads.setdefault(self.lane(batch), set()).add(threading.current_thread().name)
+        start = time.perf_counter()
+        if self.meeting is not None and problem in ("alpha", "beta"):
+            self.meeting.wait()  # raises BrokenBarrierError unless the other lane runs meanwhile
+        self.spans[problem] = (start, time.perf_counter())
         if problem == self.fail_on:
             raise RuntimeError(f"{problem} broke")
         rows = pd.DataFrame(
@@ -61,14 +68,16 @@ def lanes(monkeypatch):
     return use
 
 
-def test_lanes_run_in_their_own_threads_and_every_batch_is_written(lanes, tmp_path):
-    runner = lanes(LaneRunner())
+def test_lanes_overlap_in_time_and_every_batch_is_written(lanes, tmp_path):
+    runner = lanes(LaneRunner(meet=True))
     outcome = execute.run_study(_study(), tmp_path, quiet=True)
     rows = outcome.results.runs
     assert sorted(rows["problem"].unique()) == ["alpha", "beta", "delta", "gamma"]
     assert len(rows) == 12 and outcome.ran == 12
-    assert all(len(names) == 1 for names in runner.threads.values())
-    assert runner.threads["a"] != runner.threads["b"]
+    assert ResultsStore(tmp_path).stored_keys() == {spec.key for spec in _study().specs()}
+    (a0, a1), (b0, b1) = runner.spans["alpha"], runner.spans["beta"]
+    assert a0 < b1 and b0 < a1, "the first batches of the two lanes ran at the same time"
+    assert runner.spans["delta"][0] >= a1 and runner.spans["gamma"][0] >= b1, "in lane order"
 
 
 def test_a_failing_batch_becomes_error_rows_and_the_other_lane_completes(lanes, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from optbench.cli.common import show_plugin_warnings_briefly
+from optbench.cli.common import QuietPipeGroup, show_plugin_warnings_briefly
 from optbench.cli.compare_cmd import compare_command
 from optbench.cli.data_cmd import data_command
 from optbench.cli.list_cmd import list_command
@@ -16,7 +16,7 @@ from optbench.cli.show_cmd import show_command
 from optbench.cli.studies_cmd import studies_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=QuietPipeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="optbench")
 def main() -> None:
     """Benchmark optimizers on test landscapes and networks; results are tidy tables."""

@@ -1,4 +1,5 @@
-"""`optbench list`: what is registered, by whom, with a one-line description."""
+"""`optbench list`: what is registered, by whom, with a one-line description, fitting the
+terminal (`optbench show NAME` prints one plugin in full)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,9 @@ def _kind_column(plugin: registry.Plugin) -> dict[str, object]:
         return {"dim": dim, "tags": ",".join(sorted(getattr(obj, "tags", ())))}
     if plugin.kind == "optimizer":
         shared = set(getattr(obj, "schedule_names", ()))
-        own = {k: v for k, v in obj.defaults.items() if k not in shared}
-        defaults = ", ".join(f"{k}={v}" for k, v in own.items())
-        return {
-            "family": obj.family,
-            "hyperparameters": defaults,
-            "schedules": "yes" if shared else "",
-        }
-    return {"options": ", ".join(obj.options)}
+        own = [k for k in obj.defaults if k not in shared]
+        return {"family": obj.family, "hps": len(own), "schedules": "yes" if shared else ""}
+    return {"options": len(obj.options)}
 
 
 def plugin_table(kind: str) -> pd.DataFrame:
@@ -54,3 +50,4 @@ def list_command(what: str | None) -> None:
         click.echo(f"{name} ({len(table)}):")
         echo_table(table)
         click.echo()
+    click.echo("optbench show NAME: one plugin with every hyperparameter or option in full")

@@ -3,23 +3,43 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from optbench import registry, rollup, schema
-from optbench.cli.common import echo_table, usage_errors
+from optbench import registry, schema
+from optbench.cli.common import usage_errors
+from optbench.cli.dry_run import print_plan
 from optbench.cli.failures import exit_interrupted, exit_on_errors
+from optbench.cli.summary import DEFAULT_TOP, print_summary
 from optbench.errors import OptbenchError
 from optbench.execute import run_study, study_status
 from optbench.executors import EXECUTORS
+from optbench.quiet import VERBOSE_ENV, import_keras_quietly
 from optbench.spec import BUDGET_FIELDS
 from optbench.study import OptimizerEntry, Study, load_study
 from optbench.textform import parse_assignment, parse_point
 
 STUDY_FIELDS = ("seed", "seeds", "starts", "target")
+NAME_LIMIT = 64
+
+
+def adhoc_name(runner: str, problems: tuple[str, ...], optimizers: tuple[str, ...], *extra) -> str:
+    """A folder name saying what an ad-hoc study ran: `beale_l-bfgs-b_x0=4,4_jac=none`."""
+    parts = [p.removeprefix("suite:") for p in problems] + list(optimizers)
+    parts += [str(e) for e in extra if e]
+    text = "_".join(re.sub(r"[^A-Za-z0-9.,=+-]+", "-", part).strip("-") for part in parts)
+    text = text or f"adhoc-{runner}"
+    if runner != "landscape" and not text.startswith(runner):
+        text = f"{runner}_{text}"
+    if len(text) > NAME_LIMIT:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        text = f"{text[: NAME_LIMIT - 9].rstrip('_-')}-{digest}"
+    return text
 
 
 def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
@@ -50,6 +70,11 @@ def apply_sets(study: Study, assignments: list[tuple[str, Any]]) -> Study:
     )
 
 
+def uses_keras(study: Study) -> bool:
+    """Whether any optimizer of the study is a Keras one."""
+    return any(registry.optimizer(entry.name).family == "keras" for entry in study.optimizers)
+
+
 def build_study(
     study_arg: str | None,
     runner: str | None,
@@ -74,8 +99,11 @@ def build_study(
         study = dataclasses.replace(
             study, optimizers=tuple(OptimizerEntry.parse(o) for o in optimizers)
         )
-    if (problems or optimizers) and study_arg is None:
-        study = dataclasses.replace(study, name=f"adhoc-{study.runner}")
+    if study_arg is None and (problems or optimizers or study.name.startswith("adhoc-")):
+        flags = {"x0": x0, "starts": starts, "seed": seed, "steps": steps}
+        extra = [*(f"{k}={v}" for k, v in flags.items() if v is not None), *sets]
+        name = adhoc_name(study.runner, problems or study.problems, optimizers, *extra)
+        study = dataclasses.replace(study, name=name)
     assignments = [parse_assignment(text) for text in sets]
     if x0 is not None:
         assignments += [("x0", list(parse_point(x0))), ("starts", 1)]
@@ -88,28 +116,6 @@ def build_study(
         if "evaluations" in study.budget:
             assignments.append(("evaluations", steps + 1))
     return apply_sets(study, assignments)
-
-
-def landscape_text(runs) -> Any:
-    """The landscape table with each optimizer's instances in one cell (`1.00/0.40`), n last."""
-    import pandas as pd
-
-    table, counts = rollup.landscape_table(runs), rollup.landscape_counts(runs)
-    optimizers = list(dict.fromkeys(table.columns.get_level_values(0)))
-
-    def cell(values) -> str:
-        return "/".join("-" if pd.isna(v) else f"{v:.2f}" for v in values)
-
-    text = pd.DataFrame(
-        {name: [cell(row) for row in table[name].to_numpy()] for name in optimizers},
-        index=table.index,
-    )
-    text.loc["n"] = [cell_n(counts[name]) for name in optimizers]
-    return text.reset_index()
-
-
-def cell_n(counts) -> str:
-    return "/".join(str(int(v)) for v in counts)
 
 
 @click.command("run")
@@ -176,6 +182,20 @@ def cell_n(counts) -> str:
     help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster of processes).",
 )
 @click.option("--status", is_flag=True, help="Say how many runs are stored and left; run nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="Show TensorFlow's own log lines.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=DEFAULT_TOP,
+    show_default=True,
+    help="Settings shown in the ranking.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Show every setting in the ranking.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (runs, programs to compile, an estimated time) without running.",
+)
 @usage_errors
 def run_command(
     study_arg,
@@ -195,6 +215,10 @@ def run_command(
     scheduler,
     status,
     make_report,
+    verbose,
+    top,
+    show_all,
+    dry_run,
 ) -> None:
     """Run a study (a built-in name, a TOML file, or the default) and print its summary."""
     study = build_study(study_arg, runner, problems, optimizers, sets, x0, starts, seed, steps)
@@ -209,8 +233,17 @@ def run_command(
         raise OptbenchError(f"--scheduler {scheduler!r} needs --executor dask")
     if data is not None:
         os.environ["OPTBENCH_DATA"] = str(data)
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    elif uses_keras(study):
+        import_keras_quietly(str(study.options.get("keras_backend", "tensorflow")))
+    if dry_run:
+        print_plan(study, out)
+        return
     if quiet:
         os.environ["OPTBENCH_QUIET"] = "1"  # the network runners' per-epoch lines
+    if not quiet:
+        click.echo(f"{study.name}: results go to {out}", err=True)
     try:
         outcome = run_study(
             study,
@@ -234,26 +267,6 @@ def run_command(
         from optbench.report import report
 
         click.echo(f"report: {report(outcome.results, Path(outcome.path) / 'report')}")
-    summary = getattr(registry.runner(study.runner), "summary", None)
-    if summary is not None:  # the runner's own table (networks: accuracies beside the seed's)
-        echo_table(summary(runs), float_format="{:.4g}")
-        click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
-        exit_on_errors(runs)
-        return
-    table = rollup.summary(runs, targets=())
-    instances = rollup.split_instance(table["problem"])[1].nunique()
-    if runs["optimizer"].nunique() > 1 and len(table) > 40:
-        click.echo("\nsuccess rate at the final target (best setting of each optimizer):")
-        if instances > 1:
-            click.echo("each cell: instance 0 / instance 1 (n: runs per cell)")
-        echo_table(landscape_text(runs) if instances > 1 else
-                   rollup.landscape_table(runs).reset_index(), float_format="{:.2f}")  # fmt: skip
-    elif instances > 1:
-        echo_table(rollup.summary_by_instance(runs))
-    else:
-        echo_table(table)
-    if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:
-        click.echo("\nranking across problems (mean rank by success, then ERT, then median gap):")
-        echo_table(rollup.ranking(runs).head(25))
+    print_summary(study.runner, runs, None if show_all else top)
     click.echo(f"\nresults: {outcome.path} (optbench.load_results({str(outcome.path)!r}))")
     exit_on_errors(runs)

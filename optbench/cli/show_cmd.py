@@ -1,13 +1,23 @@
-"""`optbench show LANDSCAPE`: a landscape's metadata, and a contour plot with its minimisers."""
+"""`optbench show NAME`: one plugin in full — a landscape (metadata, every minimiser, a contour
+plot), an optimizer (every hyperparameter with default, range, description), a runner (its
+options) or a built-in study (its TOML)."""
 
 from __future__ import annotations
+
+import difflib
+import textwrap
 
 import click
 import numpy as np
 
 from optbench import registry
-from optbench.cli.common import usage_errors
+from optbench.cli.common import terminal_width, usage_errors
+from optbench.cli.describe import hyperparameter_rows, option_rows
 from optbench.contracts import Landscape
+from optbench.errors import OptbenchError
+from optbench.study import builtin_studies
+
+KINDS = ("landscape", "optimizer", "runner")
 
 
 def _bounds_text(landscape: Landscape) -> str:
@@ -36,8 +46,59 @@ def describe(landscape: Landscape, scalable: bool) -> list[str]:
     return lines
 
 
+def _parameter_lines(rows: list[dict[str, str]], heading: str) -> list[str]:
+    """Each parameter as `name = default  range`, its description wrapped beneath it."""
+    width = max(terminal_width() or 100, 40)
+    lines = [f"{heading} ({len(rows)}):"]
+    for row in rows:
+        allowed = row.get("range", "-")
+        lines.append(
+            f"  {row['name']} = {row['default']}" + (f"   in {allowed}" if allowed != "-" else "")
+        )
+        if row["description"] != "-":
+            lines += textwrap.wrap(row["description"], width - 6, initial_indent="      ",
+                                   subsequent_indent="      ")  # fmt: skip
+    return lines
+
+
+def describe_plugin(plugin: registry.Plugin) -> list[str]:
+    """An optimizer's or runner's header and its parameters, as printable lines."""
+    obj = plugin.obj
+    lines = [
+        f"name:         {plugin.name}",
+        f"kind:         {plugin.kind}" + (f" ({obj.family})" if plugin.kind == "optimizer" else ""),
+        f"distribution: {plugin.distribution} ({plugin.entry_point})",
+        f"description:  {(getattr(obj, 'description', '') or '-').strip()}",
+    ]
+    if plugin.kind == "optimizer":
+        lines += _parameter_lines(hyperparameter_rows(obj), "hyperparameters")
+        lines.append(f'set them with -o "{plugin.name}:name=value,..." or --set name=value')
+    else:
+        lines += _parameter_lines(option_rows(obj), "options")
+        lines.append("set them with --set name=value or a study's [options] table")
+    return lines
+
+
+def find(name: str) -> tuple[str, registry.Plugin | str]:
+    """The kind and plugin (or built-in study text) registered under `name`."""
+    for kind in KINDS:
+        found = registry.plugins(kind).get(registry.normalize(name))
+        if found is not None:
+            return kind, found
+    studies = builtin_studies()
+    if name in studies:
+        return "study", studies[name]
+    for kind in KINDS:  # the registry's own error, with its suggestions, for a near miss
+        if difflib.get_close_matches(registry.normalize(name), registry.plugins(kind), n=1):
+            registry.get(kind, name)
+    raise OptbenchError(
+        f"no landscape, optimizer, runner or built-in study is named {name!r}; "
+        "`optbench list` shows the plugins, `optbench studies` the studies"
+    )
+
+
 @click.command("show")
-@click.argument("landscape")
+@click.argument("name")
 @click.option("--dim", type=int, default=None, help="Dimension of a scalable landscape.")
 @click.option(
     "--instance",
@@ -54,9 +115,22 @@ def describe(landscape: Landscape, scalable: bool) -> list[str]:
     help="Write a contour plot (PNG, 640x480) with every minimiser marked.",
 )
 @usage_errors
-def show_command(landscape: str, dim: int | None, instance: int, plot_path: str | None) -> None:
-    """Print a landscape's bounds, tags, f_min and every global minimiser; optionally plot it."""
-    plugin = registry.landscape(landscape)
+def show_command(name: str, dim: int | None, instance: int, plot_path: str | None) -> None:
+    """Show one plugin in full: a landscape (bounds, tags, f_min, every global minimiser; --plot
+    draws it), an optimizer (hyperparameters), a runner (options) or a built-in study (TOML)."""
+    kind, found = find(name)
+    if kind != "landscape" and (plot_path or dim is not None or instance):
+        raise OptbenchError(
+            f"--plot, --dim and --instance apply to landscapes; {name!r} is a {kind}"
+        )
+    if kind == "study":
+        click.echo(found, nl=False)
+        return
+    if kind != "landscape":
+        for line in describe_plugin(found):
+            click.echo(line)
+        return
+    plugin = found.obj
     built = plugin.make(dim=dim, instance=instance)
     for line in describe(built, bool(getattr(plugin, "scalable", False))):
         click.echo(line)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -258,17 +257,10 @@ def load(path: str | Path) -> tuple[Params, ModelConfig]:
 
 
 def progress(epoch: int, epochs: int, steps: int, seconds: float, logs: dict[str, float]) -> None:
-    """One Keras-style line per epoch."""
-    metrics = " - ".join(
-        f"{k}: {logs[k]:.4f}" for k in ("accuracy", "loss", "val_accuracy", "val_loss", "lr")
-    )
-    per_step = 1e3 * seconds / max(steps, 1)
-    print(
-        f"Epoch {epoch + 1}/{epochs}\n{steps}/{steps} {'━' * 20} {seconds:.1f}s "
-        f"{per_step:.2f}ms/step - {metrics}",
-        file=sys.stderr,
-        flush=True,
-    )
+    """The epoch's progress, drawn as the Keras path draws it."""
+    from optbench.runners.mnist import progress as bars
+
+    bars.epoch_done(epoch, epochs, logs)
 
 
 def train(

@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from optbench.runners.mnist import progress
 from optbench.runners.mnist.model import Data, ModelConfig, Outcome, TrainSettings, one_hot
 
 from optbench.errors import OptbenchError
+from optbench.quiet import import_keras_quietly
 
 
 def import_keras(backend: str = "tensorflow") -> Any:
     """Keras on `backend`; an error if this process already imported Keras on another one."""
     if "keras" not in sys.modules:
         os.environ["KERAS_BACKEND"] = backend
+        import_keras_quietly(backend)
     import keras
 
     if keras.backend.backend() != backend:
@@ -156,7 +159,8 @@ def train(
                 min_lr=settings.min_lr,
             )
         )
-    verbose = (1 if sys.stdout.isatty() else 2) if settings.verbose else 0
+    if settings.verbose:
+        callbacks.append(progress.keras_callback(keras))
     y_train, y_val = targets(data.y_train, config), targets(data.y_val, config)
     with workdir:
         model.fit(
@@ -167,7 +171,7 @@ def train(
             validation_data=(data.x_val, y_val),
             shuffle=True,
             callbacks=callbacks,
-            verbose=verbose,
+            verbose=0,
         )
         history = recorder.records
         val_acc = [h.get("val_accuracy", math.nan) for h in history]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from optbench.runners.mnist import data as mnist_data
-from optbench.runners.mnist import seed_table
+from optbench.runners.mnist import progress, seed_table
 from optbench.runners.mnist.model import (
     VALIDATION_SIZE,
     VALIDATIONS,
@@ -36,6 +36,7 @@ from optbench.workers import init_worker
 
 DEFAULT_EPOCHS = 10
 TRAIN_IMAGES = 60_000  # MNIST and Fashion-MNIST alike
+TRAIN_EXAMPLES = 50_000
 QUIET_ENV = "OPTBENCH_QUIET"
 KERAS_BACKENDS = ("tensorflow", "jax")
 CURVE_NAMES = {
@@ -161,6 +162,8 @@ def run_one(spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame]:
     config = ModelConfig.from_options(opts)
     keras = plugin.family == "keras"
     t0 = time.perf_counter()
+    backend = f"keras-{opts['keras_backend']}" if keras else "jax"
+    progress.start_run(" ".join(str(p) for p in (opts["label"], spec.optimizer, backend) if p))
     try:
         data = spec_data(spec)
         steps = -(-len(data.x_train) // settings.batch_size)
@@ -307,6 +310,14 @@ class MnistRunner:
         """One run per batch, so every finished network is stored at once."""
         for spec in specs:
             yield [spec]
+
+    def work(self, spec: RunSpec) -> float:
+        """Expected cost for the progress bar: epochs × (updates + examples / 256), as an update
+        costs about as much as a forward-backward pass over 256 examples on CPU."""
+        opts = OPTIONS | spec.opts
+        examples = int(opts["subset"] or TRAIN_EXAMPLES)
+        updates = -(-examples // int(opts["batch_size"]))
+        return spec.budgets.get("epochs", DEFAULT_EPOCHS) * (updates + examples / 256)
 
     def summary(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The table `optbench run` prints: accuracies and times, beside the seed's."""
