@@ -117,11 +117,12 @@ def test_status_counts_stored_and_left_runs_without_running(tmp_path):
     cli = CliRunner()
     before = cli.invoke(main, [*args, "--status"])
     assert before.exit_code == 0, before.output
-    assert before.output.strip() == f"adhoc-landscape: 0 of 3 run(s) done, 3 left ({tmp_path})"
+    name = "beale_l-bfgs-b_starts"  # an ad-hoc study is named after what it runs
+    assert before.output.strip() == f"{name}=3: 0 of 3 run(s) done, 3 left ({tmp_path})"
     assert not (tmp_path / "runs").exists()
     assert cli.invoke(main, args).exit_code == 0
     after = cli.invoke(main, [*args[:6], "5", *args[7:], "--status"])
-    assert after.output.strip() == f"adhoc-landscape: 3 of 5 run(s) done, 2 left ({tmp_path})"
+    assert after.output.strip() == f"{name}=5: 3 of 5 run(s) done, 2 left ({tmp_path})"
     bad = cli.invoke(main, [*args, "--scheduler", "tcp://localhost:1"])
     assert bad.exit_code == 2 and "needs --executor dask" in bad.output
 
