@@ -155,14 +155,10 @@ def _same_dtypes(new: Any, old: Any) -> Any:
     return jax.tree.map(lambda n, o: n.astype(o.dtype) if hasattr(o, "dtype") else n, new, old)
 
 
-def make_epoch(
-    config: ModelConfig, tx: optax.GradientTransformation, batch_size: int, n_train: int
-) -> Callable:
-    """One epoch as one jitted `lax.scan` over shuffled batches (the last one partial, masked)."""
+def batch_grad(config: ModelConfig) -> Callable:
+    """`(params, x, y, mask, keep) -> ((loss, (correct, weight)), grads)` of one masked batch:
+    the mean loss over its real rows, and how many of them the model classifies right."""
     loss_fn = LOSSES[config.loss]
-    tx = optax.with_extra_args_support(tx)
-    n_batches = -(-n_train // batch_size)
-    pad = n_batches * batch_size - n_train
 
     def batch_loss(params, x, y, mask, keep):
         logits = logits_fn(params, x, config, keep)
@@ -171,7 +167,17 @@ def make_epoch(
         weight = jnp.sum(mask)
         return jnp.sum(losses * mask) / weight, (jnp.sum(correct * mask), weight)
 
-    grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
+    return jax.value_and_grad(batch_loss, has_aux=True)
+
+
+def make_epoch(
+    config: ModelConfig, tx: optax.GradientTransformation, batch_size: int, n_train: int
+) -> Callable:
+    """One epoch as one jitted `lax.scan` over shuffled batches (the last one partial, masked)."""
+    tx = optax.with_extra_args_support(tx)
+    n_batches = -(-n_train // batch_size)
+    pad = n_batches * batch_size - n_train
+    grad_fn = batch_grad(config)
 
     def epoch(params, opt_state, key, scale, x_all, y_all):
         perm_key, drop_key = jax.random.split(key)

@@ -23,6 +23,7 @@ from optbench.runners.mnist.jax_trainer import (
     LOSSES,
     _same_dtypes,
     _targets,
+    batch_grad,
     dropout_masks,
     init_params,
     logits_fn,
@@ -71,19 +72,10 @@ def chunk_sizes(n_members: int, per_member: int, memory_bytes: int, chunk: int |
 
 def _make_epoch(config: ModelConfig, tx: Any, batch_size: int, n_train: int) -> Callable:
     """One epoch of one member (as `jax_trainer.make_epoch`), rows gathered through its fold."""
-    loss_fn = LOSSES[config.loss]
     tx = optax.with_extra_args_support(tx)
     n_batches = -(-n_train // batch_size)
     pad = n_batches * batch_size - n_train
-
-    def batch_loss(params, x, y, mask, keep):
-        logits = logits_fn(params, x, config, keep)
-        losses = loss_fn(logits, _targets(y, config))
-        correct = (jnp.argmax(logits, -1) == y).astype(F32)
-        weight = jnp.sum(mask)
-        return jnp.sum(losses * mask) / weight, (jnp.sum(correct * mask), weight)
-
-    grad_fn = jax.value_and_grad(batch_loss, has_aux=True)
+    grad_fn = batch_grad(config)
 
     def epoch(params, opt_state, train_key, epoch_index, rows, x_all, y_all):
         perm_key, drop_key = jax.random.split(jax.random.fold_in(train_key, epoch_index))

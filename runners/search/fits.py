@@ -3,6 +3,7 @@ names the wrapped runner's spec, so every fit is a row in the results store (a s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -117,16 +118,6 @@ def member_seed(wrapped: RunSpec, fold: int | str, resource: str = "epochs") -> 
     """A training seed from (seed, configuration without its budget, fold): fits of a
     configuration that differ only in epochs share it, and grouping never changes it."""
     budget = {k: v for k, v in wrapped.budget if k != resource}
-    base = RunSpec(
-        wrapped.runner,
-        wrapped.problem,
-        wrapped.optimizer,
-        wrapped.hyperparameters,
-        wrapped.seed,
-        0,
-        freeze(budget),
-        wrapped.target,
-        wrapped.options,
-    )
+    base = dataclasses.replace(wrapped, start=0, budget=freeze(budget))
     digest = hashlib.sha256(f"{base.key}/{fold}".encode()).hexdigest()
     return int(digest[:8], 16) & 0x7FFFFFFF

@@ -4,6 +4,7 @@ their state at the previous rung instead of being retrained from scratch."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -155,17 +156,7 @@ def _with_epochs(spec: RunSpec, epochs: int) -> RunSpec:
     budget = spec.budgets | {"epochs": epochs}
     wrapped, cv, fold, backend = fits.unwrap(spec)
     return fits.fit_spec(
-        RunSpec(
-            wrapped.runner,
-            wrapped.problem,
-            wrapped.optimizer,
-            wrapped.hyperparameters,
-            wrapped.seed,
-            0,
-            freeze(budget),
-            wrapped.target,
-            wrapped.options,
-        ),
+        dataclasses.replace(wrapped, start=0, budget=freeze(budget)),
         cv,
         fold,
         backend,
