@@ -1,0 +1,127 @@
+"""The scipy path against the floor: the landscape runner's scipy runs vs plain `minimize` loops.
+
+    pytest benchmarks/bench_scipy.py --benchmark-only
+
+Each case runs the same method, options, bounds and starts three ways, back to back: through
+the landscape runner (NumPy objective, JAX gradient, counting and rows), as the plain loop a JAX
+user writes (NumPy objective, `jax.jit(jax.grad(f))` as `jac`) and as the floor (NumPy objective
+and a hand-written NumPy gradient). The runner and the JAX loop must make the same evaluations;
+`extra_info` holds the time ratios, per run and per evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import jax
+import numpy as np
+import pytest
+import scipy.optimize
+from optbench.runners.landscape.common import landscape_for, uniform_point
+
+from optbench import registry
+from optbench.quality import figure
+from optbench.spec import RunSpec
+
+STARTS, STEPS = 16, 1000
+CASES = [
+    (method, problem)
+    for problem in ("beale", "rosenbrock")
+    for method in ("l-bfgs-b", "bfgs", "nelder-mead")
+]
+DIMS = {"beale": None, "rosenbrock": 10}
+
+
+def beale_grad(x: np.ndarray) -> np.ndarray:
+    """Beale's gradient written out by hand."""
+    x1, x2 = x
+    r1 = 1.5 - x1 + x1 * x2
+    r2 = 2.25 - x1 + x1 * x2**2
+    r3 = 2.625 - x1 + x1 * x2**3
+    return 2 * np.array(
+        [
+            r1 * (x2 - 1) + r2 * (x2**2 - 1) + r3 * (x2**3 - 1),
+            r1 * x1 + r2 * 2 * x1 * x2 + r3 * 3 * x1 * x2**2,
+        ]
+    )
+
+
+NUMPY_GRADS = {"beale": beale_grad, "rosenbrock": scipy.optimize.rosen_der}
+
+
+def _plain_loop(method, landscape, starts, jac: Callable | None) -> Callable[[], int]:
+    """`minimize` from every start with the runner's method, options and bounds; returns nfev."""
+    fn = landscape.fn
+    bounds = scipy.optimize.Bounds(landscape.lower, landscape.upper)
+    extra = {"bounds": bounds} if method.uses_bounds else {}
+    if jac is not None and method.jac not in (None, "none"):
+        extra["jac"] = jac
+
+    def loop() -> int:
+        nfev = 0
+        for x0 in starts:
+            with np.errstate(all="ignore"):
+                result = scipy.optimize.minimize(
+                    lambda x: float(fn(x)), x0, method=method.method,
+                    options=dict(method.options), **extra,
+                )  # fmt: skip
+            nfev += int(result.nfev)
+        return nfev
+
+    return loop
+
+
+def _seconds(function: Callable[[], object], rounds: int) -> tuple[float, object]:
+    times, value = [], None
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        value = function()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), value
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize(("optimizer", "problem"), CASES)
+def test_scipy_path_over_plain_loops(benchmark, optimizer, problem):
+    """The runner's scipy runs over the plain JAX-gradient loop and over the NumPy floor."""
+    options = {"dim": DIMS[problem]} if DIMS[problem] else {}
+    specs = [
+        RunSpec("landscape", problem, optimizer, start=i, budget={"steps": STEPS}, options=options)
+        for i in range(STARTS)
+    ]
+    landscape = landscape_for(problem, DIMS[problem], 0)
+    starts = [uniform_point(landscape, 0, i) for i in range(STARTS)]
+    method = registry.optimizer(optimizer).build(maxiter=STEPS)
+    grad = jax.jit(jax.grad(landscape.fn))
+    runner = registry.runner("landscape")
+
+    def path() -> int:
+        return int(runner.run(specs).rows["nfev"].sum())
+
+    jax_loop = _plain_loop(method, landscape, starts, lambda x: np.asarray(grad(x)))
+    floor = _plain_loop(method, landscape, starts, NUMPY_GRADS[problem])
+    assert np.allclose(NUMPY_GRADS[problem](starts[0]), np.asarray(grad(starts[0])), rtol=1e-9)
+    path(), jax_loop(), floor()  # compiles and warms every path
+
+    def ratios() -> dict[str, float]:
+        (t_path, n_path), (t_jax, n_jax), (t_floor, n_floor) = (
+            _seconds(f, 3) for f in (path, jax_loop, floor)
+        )
+        assert n_path == n_jax, f"the runner made {n_path} evaluations, the plain loop {n_jax}"
+        return {
+            "path_over_floor": t_path / t_floor,
+            "path_over_jax_loop": t_path / t_jax,
+            "path_over_floor_per_evaluation": (t_path / n_path) / (t_floor / n_floor),
+            "path_ms_per_run": t_path / STARTS * 1e3,
+            "floor_ms_per_run": t_floor / STARTS * 1e3,
+            "jax_loop_ms_per_run": t_jax / STARTS * 1e3,
+            "evaluations": n_path,
+            "floor_evaluations": n_floor,
+        }
+
+    figures = benchmark.pedantic(ratios, rounds=1)
+    benchmark.extra_info.update({k: v for k, v in figures.items() if k != "evaluations"})
+    benchmark.extra_info["evaluations"] = figure(
+        figures["evaluations"], "count", higher_is_better=False, n=STARTS
+    )
