@@ -170,41 +170,55 @@ def batch_grad(config: ModelConfig) -> Callable:
     return jax.value_and_grad(batch_loss, has_aux=True)
 
 
+def batch_table(key: jax.Array, config: ModelConfig, n_train: int, batch_size: int) -> tuple:
+    """One epoch's batches: shuffled positions (padded to whole batches), the mask of real rows
+    and the dropout keep-masks, each shaped (batches, batch_size)."""
+    n_batches = -(-n_train // batch_size)
+    perm_key, drop_key = jax.random.split(key)
+    order = jax.random.permutation(perm_key, n_train)
+    order = jnp.concatenate([order, jnp.zeros((n_batches * batch_size - n_train,), order.dtype)])
+    mask = (jnp.arange(n_batches * batch_size) < n_train).astype(F32)
+    return (
+        order.reshape(n_batches, batch_size),
+        mask.reshape(n_batches, batch_size),
+        dropout_masks(drop_key, config, (n_batches, batch_size)),
+    )
+
+
+def scan_batches(grad_fn, tx, state, batches, data, n_train: int, scale=None) -> tuple:
+    """One `lax.scan` of optimizer steps over `batches` (rows of `data`); returns the new
+    (params, opt_state), the mean training loss and accuracy. `scale` multiplies each update."""
+    x_all, y_all = data
+
+    def step(carry, batch):
+        params, opt_state, loss_sum, correct_sum = carry
+        idx, m, k = batch
+        (loss, (correct, weight)), grads = grad_fn(params, x_all[idx], y_all[idx], m, k)
+        updates, new_state = tx.update(grads, opt_state, params, value=loss)
+        opt_state = _same_dtypes(new_state, opt_state)
+        if scale is not None:
+            updates = jax.tree.map(lambda u: (u * scale).astype(u.dtype), updates)
+        params = optax.apply_updates(params, updates)
+        return (params, opt_state, loss_sum + loss * weight, correct_sum + correct), None
+
+    zero = jnp.zeros((), F32)
+    (params, opt_state, loss_sum, correct_sum), _ = jax.lax.scan(
+        step, (*state, zero, zero), batches
+    )
+    return params, opt_state, loss_sum / n_train, correct_sum / n_train
+
+
 def make_epoch(
     config: ModelConfig, tx: optax.GradientTransformation, batch_size: int, n_train: int
 ) -> Callable:
     """One epoch as one jitted `lax.scan` over shuffled batches (the last one partial, masked)."""
     tx = optax.with_extra_args_support(tx)
-    n_batches = -(-n_train // batch_size)
-    pad = n_batches * batch_size - n_train
     grad_fn = batch_grad(config)
 
     def epoch(params, opt_state, key, scale, x_all, y_all):
-        perm_key, drop_key = jax.random.split(key)
-        order = jax.random.permutation(perm_key, n_train)
-        order = jnp.concatenate([order, jnp.zeros((pad,), order.dtype)])
-        mask = (jnp.arange(n_batches * batch_size) < n_train).astype(F32)
-        xs = (
-            order.reshape(n_batches, batch_size),
-            mask.reshape(n_batches, batch_size),
-            dropout_masks(drop_key, config, (n_batches, batch_size)),
-        )
-
-        def step(carry, batch):
-            params, opt_state, loss_sum, correct_sum = carry
-            idx, m, k = batch
-            (loss, (correct, weight)), grads = grad_fn(params, x_all[idx], y_all[idx], m, k)
-            updates, new_state = tx.update(grads, opt_state, params, value=loss)
-            opt_state = _same_dtypes(new_state, opt_state)
-            updates = jax.tree.map(lambda u: (u * scale).astype(u.dtype), updates)
-            params = optax.apply_updates(params, updates)
-            return (params, opt_state, loss_sum + loss * weight, correct_sum + correct), None
-
-        zero = jnp.zeros((), F32)
-        (params, opt_state, loss_sum, correct_sum), _ = jax.lax.scan(
-            step, (params, opt_state, zero, zero), xs
-        )
-        return params, opt_state, loss_sum / n_train, correct_sum / n_train
+        order, mask, keep = batch_table(key, config, n_train, batch_size)
+        return scan_batches(grad_fn, tx, (params, opt_state), (order, mask, keep),
+                            (x_all, y_all), n_train, scale)  # fmt: skip
 
     return jax.jit(epoch)
 

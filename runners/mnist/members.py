@@ -21,12 +21,12 @@ import optax
 from optbench.runners.mnist.jax_trainer import (
     F32,
     LOSSES,
-    _same_dtypes,
     _targets,
     batch_grad,
-    dropout_masks,
+    batch_table,
     init_params,
     logits_fn,
+    scan_batches,
 )
 from optbench.runners.mnist.model import ModelConfig
 
@@ -73,35 +73,13 @@ def chunk_sizes(n_members: int, per_member: int, memory_bytes: int, chunk: int |
 def _make_epoch(config: ModelConfig, tx: Any, batch_size: int, n_train: int) -> Callable:
     """One epoch of one member (as `jax_trainer.make_epoch`), rows gathered through its fold."""
     tx = optax.with_extra_args_support(tx)
-    n_batches = -(-n_train // batch_size)
-    pad = n_batches * batch_size - n_train
     grad_fn = batch_grad(config)
 
     def epoch(params, opt_state, train_key, epoch_index, rows, x_all, y_all):
-        perm_key, drop_key = jax.random.split(jax.random.fold_in(train_key, epoch_index))
-        order = jax.random.permutation(perm_key, n_train)
-        order = jnp.concatenate([order, jnp.zeros((pad,), order.dtype)])
-        mask = (jnp.arange(n_batches * batch_size) < n_train).astype(F32)
-        xs = (
-            rows[order].reshape(n_batches, batch_size),
-            mask.reshape(n_batches, batch_size),
-            dropout_masks(drop_key, config, (n_batches, batch_size)),
-        )
-
-        def step(carry, batch):
-            params, opt_state, loss_sum, correct_sum = carry
-            idx, m, k = batch
-            (loss, (correct, weight)), grads = grad_fn(params, x_all[idx], y_all[idx], m, k)
-            updates, new_state = tx.update(grads, opt_state, params, value=loss)
-            opt_state = _same_dtypes(new_state, opt_state)
-            params = optax.apply_updates(params, updates)
-            return (params, opt_state, loss_sum + loss * weight, correct_sum + correct), None
-
-        zero = jnp.zeros((), F32)
-        (params, opt_state, loss_sum, correct_sum), _ = jax.lax.scan(
-            step, (params, opt_state, zero, zero), xs
-        )
-        return params, opt_state, loss_sum / n_train, correct_sum / n_train
+        key = jax.random.fold_in(train_key, epoch_index)
+        order, mask, keep = batch_table(key, config, n_train, batch_size)
+        return scan_batches(grad_fn, tx, (params, opt_state), (rows[order], mask, keep),
+                            (x_all, y_all), n_train)  # fmt: skip
 
     return jax.jit(jax.vmap(epoch, in_axes=(0, 0, 0, None, 0, None, None)))
 
