@@ -149,6 +149,12 @@ def concrete(variant: Variant, hp: Mapping[str, Any]) -> Variant:
     return Variant(variant.optimizer, tuple(sorted(hp.items(), key=str)), (), ())
 
 
+def ended(step, how):
+    """A stopped run's step and status in one integer (`% 4`, `// 4`); a running run holds
+    RUNNING (0), which no stopped run can."""
+    return 4 * step + how
+
+
 def _where_rows(mask, new, old):
     """Per run (leading axis): `new` where `mask`, else `old` (a stopped run stays put)."""
     return jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
@@ -201,8 +207,8 @@ def _build_program(
     noisy = any(getattr(landscape, "noise", None) is not None for landscape in landscapes)
     edges = np.cumsum([0, *capacity])
     slices = [(observed[j], int(a), int(b)) for j, (a, b) in enumerate(pairwise(edges)) if b > a]
-    targets = jnp.asarray(TARGETS)
     ladder = jnp.arange(len(TARGETS))
+    after_last = jnp.asarray([*TARGETS, -np.inf])
     grid = jnp.asarray(curve_grid(steps))
 
     def evaluate(x, keys):
@@ -258,27 +264,38 @@ def _build_program(
         buffer, shared = switch(chosen, initializers, x0, hps)
         carry = {
             "i": jnp.asarray(0),
-            "at": jnp.asarray(0),
             "x": x0,
             "buffer": buffer,
             "shared": shared,
-            "status": jnp.where(active, RUNNING, BUDGET),
-            "stop": jnp.full(n, steps),
-            "level": jnp.zeros(n, int),
-            "hits": jnp.full((n, targets.shape[0]), -1),
-            "curve": jnp.full((n, grid.shape[0]), jnp.inf, x0.dtype),
+            "end": jnp.where(active, RUNNING, ended(steps, BUDGET)),
+            "hits": jnp.full((n, len(TARGETS)), -1),
+            "next": jnp.full(n, TARGETS[0], x0.dtype),
             "f": jnp.full(n, jnp.inf, x0.dtype),
         }
 
-        def gap_of(f, status):
+        def gap_of(f, end):
             """The gap of a run's last live value; +inf once it diverged."""
-            return jnp.where(status == DIVERGED, jnp.inf, f - f_min)
+            return jnp.where(end % 4 == DIVERGED, jnp.inf, f - f_min)
 
-        def cond(c):
-            return (c["i"] <= steps) & jnp.any(c["status"] == RUNNING)
+        def record_hits(i, rise, gap, c):
+            """Steps at which targets are first reached, and each run's next target. One
+            comparison per run and step finds the runs that reach their next target; only on
+            such steps are the targets they reached counted (a rise may pass several)."""
 
-        def body(c):
-            i, x, status = c["i"], c["x"], c["status"]
+            def record(book):
+                hits, next_target = book
+                level = jnp.where(rise, sum((gap <= t).astype(int) for t in TARGETS), 0)
+                hits = jnp.where((hits < 0) & (ladder < level[:, None]), i, hits)
+                return hits, jnp.where(rise, after_last[level], next_target)
+
+            book = (c["hits"], c["next"])
+            return jax.lax.cond(jnp.any(rise), record, lambda book: book, book)
+
+        def running(c):
+            return jnp.any(c["end"] == RUNNING)
+
+        def step(c):
+            i, x = c["i"], c["x"]
             keys = (
                 jax.vmap(lambda seed: jax.random.fold_in(jax.random.key(seed), i))(seeds)
                 if noisy
@@ -286,59 +303,48 @@ def _build_program(
             )
             f, seen, g = evaluate(x, keys)
             gap = f - f_min
-            running = status == RUNNING
+            running = c["end"] == RUNNING
             finite = jnp.isfinite(x) & jnp.isfinite(g)
             reach = jnp.max(jnp.where(finite, jnp.abs(x), jnp.inf), axis=-1)
             bad = ~jnp.isfinite(f) | ~jnp.isfinite(seen) | (reach > limit)
             live = running & ~bad
             inside = live & (jnp.max(jnp.maximum(lower - x, x - upper), axis=-1) <= 0)
-            reached_targets = sum((gap <= target).astype(int) for target in TARGETS)
-            level = jnp.where(inside, reached_targets, 0)
-            rises = level > c["level"]
-            hits = jax.lax.cond(
-                jnp.any(rises),
-                lambda h: jnp.where(
-                    (ladder >= c["level"][:, None]) & (ladder < level[:, None]), i, h
-                ),
-                lambda h: h,
-                c["hits"],
-            )
+            hits, next_target = record_hits(i, inside & (gap <= c["next"]), gap, c)
             reached = inside & (gap <= final)
             last = i == steps
-            status = jnp.where(running & bad, DIVERGED, status)
-            status = jnp.where(reached, CONVERGED, status)
-            status = jnp.where(live & ~reached & last, BUDGET, status)
-            kept_f = jnp.where(live, f, c["f"])
-            kept_gap = gap_of(kept_f, status)
+            how = jnp.where(bad, DIVERGED, jnp.where(reached, CONVERGED, BUDGET))
             move = live & ~reached & ~last
             updates, buffer, shared = switch(
                 chosen, updaters, g, c["buffer"], c["shared"], x, hps, seen
             )
-            on_grid = grid[c["at"]] == i
-            curve = jax.lax.cond(
-                on_grid,
-                lambda v: jax.lax.dynamic_update_index_in_dim(v, kept_gap, c["at"], axis=1),
-                lambda v: v,
-                c["curve"],
-            )
             return {
                 "i": i + 1,
-                "at": c["at"] + on_grid,
                 "x": _where_rows(move, optax.apply_updates(x, updates), x),
                 "buffer": buffer,
                 "shared": shared,
-                "status": status,
-                "stop": jnp.where(running & (bad | reached | last), i, c["stop"]),
-                "level": jnp.maximum(level, c["level"]),
+                "end": jnp.where(running & (bad | reached | last), ended(i, how), c["end"]),
                 "hits": hits,
-                "curve": curve,
-                "f": kept_f,
+                "next": next_target,
+                "f": jnp.where(live, f, c["f"]),
             }
 
-        out = jax.lax.while_loop(cond, body, carry)
-        final_gap = gap_of(out["f"], out["status"])
-        curve = jnp.where(grid[None, :] >= out["i"], final_gap[:, None], out["curve"])
-        return out["x"], out["f"], out["status"], out["stop"], out["hits"], curve
+        def segment(state):
+            """Steps up to the next curve point, then the gap of every run at that point."""
+            at, c, curve = state
+            c = jax.lax.while_loop(lambda c: (c["i"] <= grid[at]) & running(c), step, c)
+            point = gap_of(c["f"], c["end"])
+            return at + 1, c, jax.lax.dynamic_update_index_in_dim(curve, point, at, axis=1)
+
+        curve = jnp.full((n, grid.shape[0]), jnp.inf, x0.dtype)
+        _, out, curve = jax.lax.while_loop(
+            lambda state: (state[0] < grid.shape[0]) & running(state[1]),
+            segment,
+            (jnp.asarray(0), carry, curve),
+        )
+        final_gap = gap_of(out["f"], out["end"])
+        curve = jnp.where(grid[None, :] >= out["i"], final_gap[:, None], curve)
+        status, stop = out["end"] % 4, out["end"] // 4
+        return out["x"], out["f"], status, stop, out["hits"], curve
 
     return program
 
