@@ -158,16 +158,28 @@ def _keras_run():
     return module.run_keras
 
 
-def _spec_frame(specs: Sequence[RunSpec], family: str) -> pd.DataFrame:
+def _spec_columns(specs: Sequence[RunSpec], family: str) -> list[dict[str, Any]]:
     """The spec columns of each run; specs that differ only in seed and start share the rest."""
     shared: dict[tuple, dict] = {}
     rows = []
     for s in specs:
         common = (s.problem, s.optimizer, s.hyperparameters, s.budget, s.target, s.options)
         if common not in shared:
-            shared[common] = s.columns() | {"dim": spec_landscape(s).dim}
+            shared[common] = s.columns() | {"dim": spec_landscape(s).dim, "family": family}
         rows.append(shared[common] | {"run_key": s.key, "seed": s.seed, "start": s.start})
-    return pd.DataFrame(rows).assign(family=family)
+    return rows
+
+
+def _spec_frame(specs: Sequence[RunSpec], family: str) -> pd.DataFrame:
+    """`_spec_columns` as a frame."""
+    return pd.DataFrame(_spec_columns(specs, family))
+
+
+def with_constants(frame: pd.DataFrame, constants: dict[str, Any]) -> pd.DataFrame:
+    """`frame` with a column per constant, added in one step (`assign` adds them one by one)."""
+    if not constants:
+        return frame
+    return pd.concat([frame, pd.DataFrame(constants, index=frame.index)], axis=1)
 
 
 def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -303,10 +315,15 @@ def _optax_curves(run_keys: pd.Series, out) -> pd.DataFrame:
     )
 
 
-def _scipy_rows(specs: list[RunSpec]) -> pd.DataFrame:
+def _scipy_rows(specs: list[RunSpec]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of the scipy runs, and the paths the watched ones recorded, as curves."""
     inject.extra_work(len(specs))
     rows = scipy_pool.run_specs(specs)
-    return _spec_frame(specs, "scipy").join(pd.DataFrame(rows))
+    paths = [row.pop(trajectories.PATH_FIELD, None) for row in rows]
+    frame = pd.DataFrame([s | r for s, r in zip(_spec_columns(specs, "scipy"), rows, strict=True)])
+    watched = [i for i, path in enumerate(paths) if path is not None]
+    keys = [specs[i].key for i in watched]
+    return frame, trajectories.curves_of(keys, [paths[i] for i in watched])
 
 
 def trajectory_metrics(landscape: Landscape, values: np.ndarray, x: np.ndarray, final: float):
@@ -456,7 +473,8 @@ class LandscapeRunner:
         frames, curves = [], []
         with np.errstate(all="ignore"):  # diverged runs overflow on purpose; they are rows
             self._run_groups(specs, frames, curves)
-        rows = pd.concat(frames, ignore_index=True).assign(**env) if frames else pd.DataFrame()
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        rows = with_constants(rows, env) if frames else rows
         curve_frame = (
             pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
         )
@@ -473,7 +491,7 @@ class LandscapeRunner:
                 rows, curve = _optax_rows(group, plan)
                 curves.append(curve)
             elif family == "scipy":
-                rows, paths = trajectories.split_paths(_scipy_rows(group))
+                rows, paths = _scipy_rows(group)
                 curves.append(paths)
             else:
                 rows, curve = _keras_rows(group)

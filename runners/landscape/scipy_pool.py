@@ -29,7 +29,7 @@ from optbench.runners.landscape.common import (
     start_points,
     uniform_point,
 )
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from optbench import registry
 from optbench.contracts import Landscape, Objective
@@ -112,9 +112,9 @@ class Counted:
     def fun(self, x):
         self._spend()
         self.n_fev += 1
-        value = self.inner.fun(x)
         inner = self.inner
-        if value < self.best_f and np.all((x >= inner.lower) & (x <= inner.upper)):
+        value = inner.fun(x)
+        if value < self.best_f and (x >= inner.lower).all() and (x <= inner.upper).all():
             self.best_f, self.best_x = value, np.array(x, dtype=np.float64)
             gap = value - self.f_min
             while self.reached < len(TARGETS) and gap <= TARGETS[self.reached]:
@@ -252,6 +252,12 @@ def _fev_to_final(counted: Counted, landscape: Landscape, target: float, ladder:
     return float(counted.n_fev) if landscape.gap(counted.best_f) <= target else np.nan
 
 
+@cache
+def blas_controller() -> ThreadpoolController:
+    """The process's BLAS libraries, found once (a scan of the loaded libraries costs ~4 ms)."""
+    return ThreadpoolController()
+
+
 def run_chunk(specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
     """Rows for specs in order; the unit of work sent to a pool worker.
 
@@ -266,7 +272,7 @@ def run_chunk(specs: Sequence[RunSpec]) -> list[dict[str, Any]]:
         points = start_points(spec_landscape(specs[rows[0]]), [specs[i] for i in rows])
         for i, point in zip(rows, points, strict=True):
             starts[i] = point
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_controller().limit(limits=1, user_api="blas"):
         return [guarded_run(spec, x0) for spec, x0 in zip(specs, starts, strict=True)]
 
 

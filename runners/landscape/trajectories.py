@@ -161,12 +161,3 @@ def path_fields(path: tuple[list, list] | None) -> dict:
         keep = np.unique(np.linspace(0, len(steps) - 1, MAX_SCIPY_POINTS).astype(int))
         steps, points = steps[keep], points[keep]
     return {PATH_FIELD: (steps, points)}
-
-
-def split_paths(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows without the path field, and the paths as curves."""
-    if PATH_FIELD not in rows:
-        return rows, curves_of([], [])
-    watched = rows[PATH_FIELD].map(lambda v: isinstance(v, tuple))
-    curves = curves_of(rows["run_key"][watched].tolist(), rows[PATH_FIELD][watched].tolist())
-    return rows.drop(columns=[PATH_FIELD]), curves
