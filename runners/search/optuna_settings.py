@@ -26,16 +26,16 @@ PRUNERS = {
     "threshold": "ThresholdPruner",
 }
 DEFAULT_PRUNER = "median"
-# TPESampler arguments a study file's `tpe` table may set (`seed` is `random_state`).
-TPE_OPTIONS = (
-    "n_startup_trials",
-    "n_ei_candidates",
-    "multivariate",
-    "group",
-    "constant_liar",
-    "consider_endpoints",
-    "prior_weight",
-)
+# TPESampler arguments a study file's `tpe` table may set, with their types (`seed` is
+# `random_state`); constant_liar is on by default: a batch's trials are asked before any is told.
+TPE_OPTIONS: dict[str, type] = {
+    "n_startup_trials": int,
+    "n_ei_candidates": int,
+    "multivariate": bool,
+    "group": bool,
+    "constant_liar": bool,
+}
+TPE_DEFAULTS = {"constant_liar": True}
 
 
 def _positive(name: str, value: Any) -> None:
@@ -106,8 +106,20 @@ def sampler(study: SearchStudy) -> TPESampler:
     optuna = optuna_space.require()
     if not isinstance(study.tpe, Mapping):
         raise OptbenchError(f"tpe must be a table of TPESampler options, got {study.tpe!r}")
+    for name, value in study.tpe.items():
+        kind = TPE_OPTIONS.get(name)
+        wrong = kind is not None and (
+            not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
+        )
+        if wrong or (kind is int and value < 0):
+            raise OptbenchError(f"tpe: {name} must be a {_kind_name(kind)}, got {value!r}")
+    options = TPE_DEFAULTS | dict(study.tpe)
     kind = optuna.samplers.TPESampler
-    return _build(kind, "tpe", study.tpe, TPE_OPTIONS, {"seed": study.random_state})
+    return _build(kind, "tpe", options, tuple(TPE_OPTIONS), {"seed": study.random_state})
+
+
+def _kind_name(kind: type | None) -> str:
+    return "non-negative integer" if kind is int else "boolean (true or false)"
 
 
 def check(study: SearchStudy, backend: str | None = None) -> None:
