@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from optbench.runners.mnist import plugin as mnist_plugin
-from optbench.runners.search import landscape_fits, optuna_space
+from optbench.runners.search import landscape_fits, optuna_settings, optuna_space
 from optbench.runners.search.search import SearchOutcome, plan, run_search, summary
 from optbench.runners.search.study import SearchStudy
 
@@ -247,6 +247,9 @@ def test_a_pruner_needs_the_jax_mnist_curve(small_data):
     with pytest.raises(OptbenchError, match=r"backend 'keras'.*use pruner = \"none\""):
         plan(study, backend="keras")
     assert plan(mnist_study(pruner=None)).candidates == []  # the default: median here, checked
+    assert optuna_settings.pruner_spec(mnist_study(pruner=None)) == ("median", {})
+    keras = plan(mnist_study(pruner=None), backend="keras").study
+    assert keras.optimizer == "keras.sgd" and optuna_settings.pruner_spec(keras) == ("none", {})
     assert plan(landscape_study(pruner=None)).study.refit is False  # the default: none here
 
 
