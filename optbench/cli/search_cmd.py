@@ -1,14 +1,18 @@
-"""`optbench search`: grid, random or halving search with k-fold CV over a runner's fits."""
+"""`optbench search`: grid, random, halving or optuna search with k-fold CV over a runner's fits."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from optbench.cli.common import echo_table, usage_errors
+
+if TYPE_CHECKING:
+    from optbench.runners.search.study import SearchStudy
 
 
 @click.command("search")
@@ -18,11 +22,14 @@ from optbench.cli.common import echo_table, usage_errors
 )
 @click.option(
     "--strategy",
-    type=click.Choice(["grid", "random", "halving"]),
-    help="Override the study's strategy (halving: successive halving over epochs).",
+    type=click.Choice(["grid", "random", "halving", "optuna"]),
+    help="Override the study's strategy (halving: successive halving over epochs; optuna: "
+    'TPE with pruning, needs pip install "optbench[optuna]").',
 )
 @click.option(
-    "--n-iter", type=click.IntRange(min=1), help="Candidates to sample (implies random search)."
+    "--n-iter",
+    type=click.IntRange(min=1),
+    help="Candidates to sample (implies random search); with optuna, the trials (n_trials).",
 )
 @click.option("--random-state", type=click.IntRange(min=0), help="Seed of the sampler.")
 @click.option(
@@ -57,7 +64,8 @@ def search_command(
     elif n_iter is not None and study.strategy == "grid":
         changes["strategy"] = "random"
     if n_iter is not None:
-        changes["n_iter"] = n_iter
+        optuna = changes.get("strategy", study.strategy) == "optuna"
+        changes["n_trials" if optuna else "n_iter"] = n_iter
     if random_state is not None:
         changes["random_state"] = random_state
     study = dataclasses.replace(study, **changes).checked()
@@ -68,9 +76,12 @@ def search_command(
     suffix = "" if backend == "jax" else f"-{backend}"
     out = out or Path("results") / f"search-{study.name}{suffix}"
     outcome = search.run_search(study, out, backend=backend, quiet=quiet)
-    n_fits = len(outcome.cv_results["params"]) * study.cv["n_splits"]
+    n_candidates, n_splits = len(outcome.cv_results["params"]), study.cv["n_splits"]
+    fits = f"{n_candidates * n_splits} fits + refit"
+    if outcome.study.strategy == "optuna":
+        fits = f"{n_candidates} trials × {n_splits} folds + refit"
     click.echo(
-        f"\n{study.name} ({outcome.study.strategy}, {backend}): {n_fits} fits + refit; ran "
+        f"\n{study.name} ({outcome.study.strategy}, {backend}): {fits}; ran "
         f"{outcome.ran}, skipped {outcome.skipped} already stored; {outcome.wall_s:.1f} s"
     )
     click.echo(f"\ncv_results, top {top} by rank_test_score:")
@@ -79,6 +90,8 @@ def search_command(
         f"\nbest_params: {outcome.best_params}  best_score: {outcome.best_score:.4f}  "
         f"best_index: {outcome.best_index}"
     )
+    if "optuna_state" in outcome.cv_results:
+        click.echo(optuna_line(outcome.cv_results, outcome.study))
     if outcome.study.refit:
         click.echo(
             f"refit on all training images: test accuracy {outcome.refit_test_score:.4f} "
@@ -95,4 +108,20 @@ def search_command(
         echo_table(beside, float_format="{:.4f}")
     click.echo(
         f"\nresults: {outcome.path} (one row per fit; optbench.load_results({str(outcome.path)!r}))"
+    )
+
+
+def optuna_line(cv_results: dict[str, Any], study: SearchStudy) -> str:
+    """How many optuna trials completed, were pruned or failed, with the sampler and pruner."""
+    from collections import Counter
+
+    from optbench.runners.search import optuna_settings
+
+    states = Counter(str(s) for s in cv_results["optuna_state"])
+    pruner = optuna_settings.pruner_spec(study)[0]
+    return (
+        f"optuna: {len(cv_results['params'])} trials in batches of {study.trials_per_batch} "
+        f"(TPE, random_state {study.random_state}, pruner {pruner}): "
+        f"{states.get('COMPLETE', 0)} complete, {states.get('PRUNED', 0)} pruned, "
+        f"{states.get('FAIL', 0)} failed"
     )

@@ -35,6 +35,21 @@ def _concat(results: Sequence[RunResult]) -> RunResult:
     )
 
 
+def error_result(batch: Sequence[RunSpec], exc: Exception) -> RunResult:
+    """The rows of a batch whose training raised `exc`: status "error", score NaN."""
+    rows = [
+        spec.columns()
+        | {
+            "status": "error",
+            "test_score": float("nan"),
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=5),
+        }
+        for spec in batch
+    ]
+    return RunResult(pd.DataFrame(rows))
+
+
 @dataclass
 class SearchRunner:
     """Fits of a hyperparameter search (made by `optbench search`, see README)."""
@@ -111,17 +126,7 @@ class SearchRunner:
             except OptbenchError:
                 raise
             except Exception as exc:  # a failing fit is a row, the search goes on
-                rows = [
-                    spec.columns()
-                    | {
-                        "status": "error",
-                        "test_score": float("nan"),
-                        "error": f"{type(exc).__name__}: {exc}",
-                        "traceback": traceback.format_exc(limit=5),
-                    }
-                    for spec in batch
-                ]
-                results.append(RunResult(pd.DataFrame(rows)))
+                results.append(error_result(batch, exc))
         return _concat(results)
 
 

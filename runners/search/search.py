@@ -60,7 +60,24 @@ class Plan:
 
 
 def plan(study: SearchStudy, backend: str | None = None) -> Plan:
-    """Expand and check everything before any training (OptbenchError naming the bad value)."""
+    """Expand and check everything before any training (OptbenchError naming the bad value);
+    an optuna search's candidates come trial by trial, so its plan has none, only checks."""
+    study = for_backend(study, backend)
+    if study.strategy == "optuna":
+        from optbench.runners.search import optuna_settings, optuna_space
+
+        optuna_settings.check(study, study.backend)
+        probes = optuna_space.parse(study.space).probes()
+        study, _, _ = expand(study, probes)
+        return Plan(study, [], [], [])
+    space = spaces.parse(study.space)
+    candidates = spaces.candidates(space, study.strategy, study.n_iter, study.random_state)
+    study, wrapped, specs = expand(study, candidates)
+    return Plan(study, candidates, wrapped, specs)
+
+
+def for_backend(study: SearchStudy, backend: str | None = None) -> SearchStudy:
+    """The study with its backend (checked), optimizer and runner settled."""
     backend = backend or study.backend
     if backend not in BACKENDS:
         raise OptbenchError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
@@ -69,8 +86,15 @@ def plan(study: SearchStudy, backend: str | None = None) -> Plan:
         raise OptbenchError(
             f"the search runner wraps {', '.join(WRAPPABLE)}; got runner {study.runner!r}"
         )
-    space = spaces.parse(study.space)
-    candidates = spaces.candidates(space, study.strategy, study.n_iter, study.random_state)
+    if study.runner == "landscape":
+        study = replace(study, refit=False)
+    return study
+
+
+def expand(
+    study: SearchStudy, candidates: Sequence[dict[str, Any]]
+) -> tuple[SearchStudy, list[RunSpec], list[list[RunSpec]]]:
+    """Each candidate's wrapped spec and fit specs (one per fold), checked by the runner."""
     wrapped = [
         fits.wrapped_spec(
             study.runner, study.problem, study.optimizer, study.seed, study.fixed(), c
@@ -80,18 +104,16 @@ def plan(study: SearchStudy, backend: str | None = None) -> Plan:
     runner = SearchRunner()
     checked = set()
     for spec in wrapped:
-        probe = fits.fit_spec(spec, study.cv, 0, backend)
+        probe = fits.fit_spec(spec, study.cv, 0, study.backend)
         if probe.key not in checked:
             runner.check(probe)
             checked.add(probe.key)
-    if study.runner == "landscape":
-        study = replace(study, refit=False)
-    else:
+    if study.runner != "landscape" and wrapped:
         y, _ = mnist_fits.n_samples(wrapped[0])
         cross_validation.check_size(study.cv, len(y))
     folds = range(study.cv["n_splits"])
-    specs = [[fits.fit_spec(w, study.cv, k, backend) for k in folds] for w in wrapped]
-    return Plan(study, candidates, wrapped, specs)
+    specs = [[fits.fit_spec(w, study.cv, k, study.backend) for k in folds] for w in wrapped]
+    return study, wrapped, specs
 
 
 def _for_backend(optimizer: str, backend: str) -> str:
@@ -132,6 +154,14 @@ def _column(rows: pd.DataFrame, specs: list[list[RunSpec]], name: str) -> np.nda
     return np.array([[values.get(s.key, np.nan) for s in row] for row in specs], dtype=object)
 
 
+def columns_of(specs: list[list[RunSpec]], rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Stored values as candidates × folds arrays: scores, times, optbench's extra columns."""
+    names = ["test_score", "fit_time", "score_time", *EXTRA_COLUMNS]
+    if "final_gap" in rows:
+        names.append("final_gap")
+    return {name: _column(rows, specs, name) for name in names}
+
+
 def cv_results_of(
     candidates: list[dict[str, Any]],
     specs: list[list[RunSpec]],
@@ -139,21 +169,28 @@ def cv_results_of(
     more: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """cv_results from stored rows (error rows score NaN), optbench's columns after sklearn's."""
-    scores = _column(rows, specs, "test_score").astype(float)
+    return cv_results_from(candidates, [s[0].seed for s in specs], columns_of(specs, rows), more)
+
+
+def cv_results_from(
+    candidates: list[dict[str, Any]],
+    seeds: Sequence[int],
+    columns: dict[str, np.ndarray],
+    more: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """cv_results from `columns_of`'s arrays, optbench's columns after scikit-learn's."""
     results = cv_tables.cv_results(
         candidates,
-        scores,
-        _column(rows, specs, "fit_time").astype(float),
-        _column(rows, specs, "score_time").astype(float),
+        columns["test_score"].astype(float),
+        columns["fit_time"].astype(float),
+        columns["score_time"].astype(float),
         more,
     )
-    results["seed"] = np.array([s[0].seed for s in specs])
-    if "final_gap" in rows:
-        gaps = _column(rows, specs, "final_gap").astype(float)
-        results["median_final_gap"] = np.median(gaps, axis=1)
+    results["seed"] = np.array(seeds)
+    if "final_gap" in columns:
+        results["median_final_gap"] = np.median(columns["final_gap"].astype(float), axis=1)
     for name in EXTRA_COLUMNS:
-        values = _column(rows, specs, name)
-        results[name] = np.array([row[0] for row in values])
+        results[name] = np.array([row[0] for row in columns[name]])
     return results
 
 
@@ -164,7 +201,7 @@ def run_search(
     quiet: bool = False,
     runner: SearchRunner | None = None,
 ) -> SearchOutcome:
-    """Run `study` (grid, random or halving), storing every fit under `out`."""
+    """Run `study` (grid, random, halving or optuna), storing every fit under `out`."""
     t0 = time.perf_counter()
     searched = plan(study, backend)
     runner = runner or SearchRunner()
@@ -173,6 +210,10 @@ def run_search(
         from optbench.runners.search import halving
 
         results, ran, skipped = halving.run(searched, store, runner, quiet)
+    elif searched.study.strategy == "optuna":
+        from optbench.runners.search import optuna_search
+
+        results, ran, skipped = optuna_search.run(searched.study, store, runner, quiet)
     else:
         flat = [s for row in searched.fits for s in row]
         rows, ran = execute(flat, store, runner, quiet, desc=study.name)
@@ -229,6 +270,7 @@ def summary(outcome: SearchOutcome, top: int = 10) -> pd.DataFrame:
     columns = {
         "rank_test_score": "rank",
         **({"iter": "iter", "n_resources": "n_resources"} if "iter" in table else {}),
+        **({"optuna_trial": "trial", "optuna_state": "state"} if "optuna_trial" in table else {}),
         **{c: c.removeprefix("param_") for c in params},
         "mean_test_score": "mean_test_score",
         "std_test_score": "std_test_score",

@@ -11,7 +11,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from optbench.errors import OptbenchError
 
-STRATEGIES = ("grid", "random", "halving")
+STRATEGIES = ("grid", "random", "halving", "optuna")
 # scipy.stats distributions a study file may name, with the arguments each takes.
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "loguniform": ("low", "high"),
@@ -80,6 +80,7 @@ def parse(space: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Space:
 
 
 def has_distributions(space: Space) -> bool:
+    """Whether any parameter is a distribution rather than a list of values."""
     return any(hasattr(v, "rvs") for grid in space for v in grid.values())
 
 
@@ -89,6 +90,11 @@ def candidates(
     """The configurations to evaluate, in scikit-learn's order for the strategy."""
     if strategy not in STRATEGIES:
         raise OptbenchError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    if strategy == "optuna":
+        raise OptbenchError(
+            "strategy 'optuna' has no candidates ahead: optuna asks them trial by trial "
+            "(run it with run_search)"
+        )
     if strategy == "random":
         if n_iter is None or isinstance(n_iter, bool) or not isinstance(n_iter, int) or n_iter < 1:
             raise OptbenchError(f"random search needs n_iter, a positive integer; got {n_iter!r}")

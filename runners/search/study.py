@@ -40,6 +40,10 @@ SEARCH_KEYS = {
     "aggressive_elimination",
     "resource",
     "backend",
+    "n_trials",
+    "trials_per_batch",
+    "pruner",
+    "tpe",
 }
 BUILTIN_FOLDER = "search"
 
@@ -68,6 +72,10 @@ class SearchStudy:
     aggressive_elimination: bool = False
     resource: str = "epochs"
     backend: str = "jax"
+    n_trials: int | None = None
+    trials_per_batch: int = 8
+    pruner: str | Mapping[str, Any] | None = None
+    tpe: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
     @classmethod
@@ -104,8 +112,16 @@ class SearchStudy:
         ).checked()
 
     def checked(self) -> SearchStudy:
-        """Checks what needs no data or plugin: strategy, space, halving and refit settings."""
-        spaces.candidates(spaces.parse(self.space), self.strategy, self.n_iter, self.random_state)
+        """Checks what needs no data or plugin: strategy, space, halving, optuna and refit
+        settings."""
+        if self.strategy == "optuna":
+            from optbench.runners.search import optuna_settings
+
+            optuna_settings.check(self)
+        else:
+            spaces.candidates(
+                spaces.parse(self.space), self.strategy, self.n_iter, self.random_state
+            )
         if not isinstance(self.refit, bool):
             raise OptbenchError(f"refit must be true or false, got {self.refit!r}")
         if self.strategy == "halving":
