@@ -238,3 +238,47 @@ def test_landscape_search_scores_success_rates_over_seeded_starts(tmp_path):
     best_rank = np.flatnonzero(results["rank_test_score"] == 1)
     gaps = np.nan_to_num(results["median_final_gap"][best_rank], nan=np.inf)
     assert outcome.best_index == best_rank[np.argmin(gaps)]
+
+
+def test_landscape_halving_reruns_survivors_with_more_steps(tmp_path):
+    """Halving over steps on Beale: rung budgets as HalvingGridSearchCV's, each rung's scores
+    those of plain landscape runs at its budget, survivors the best of the rung before."""
+    from optbench import registry
+    from optbench.spec import RunSpec
+
+    study = SearchStudy.from_dict(
+        {"runner": "landscape", "problem": "beale", "optimizer": "adam", "steps": 270,
+         "space": {"learning_rate": [0.0001, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]},
+         "search": {"strategy": "halving", "cv": 4, "factor": 3, "min_resources": 30}}
+    )  # fmt: skip
+    assert study.halving_resource == "steps"
+    outcome = run_search(study, tmp_path / "search")
+    results = outcome.cv_results
+    assert list(results["n_resources"]) == [30] * 9 + [90] * 3 + [270]
+    assert list(results["iter"]) == [0] * 9 + [1] * 3 + [2]
+    landscape = registry.runner("landscape")
+    for i, params in enumerate(results["params"]):
+        steps = int(results["n_resources"][i])
+        runs = [RunSpec("landscape", "beale", "adam", {"learning_rate": params["learning_rate"]},
+                        0, k, {"steps": steps}) for k in range(4)]  # fmt: skip
+        rows = landscape.run(runs).rows
+        assert results["mean_test_score"][i] == rows["status"].eq("converged").mean()
+        assert results["median_final_gap"][i] == pytest.approx(np.median(rows["f_gap"]), rel=1e-12)
+    for itr in (1, 2):
+        before = np.flatnonzero(results["iter"] == itr - 1)
+        kept = {results["params"][i]["learning_rate"] for i in np.flatnonzero(results["iter"] == itr)}
+        order = halving.top_k(results["mean_test_score"][before], len(kept))
+        assert kept == {results["params"][before[j]]["learning_rate"] for j in order}
+    assert outcome.best_index == 12
+    rerun = run_search(study, tmp_path / "search")
+    assert rerun.ran == 0 and rerun.skipped == 9 * 4 + 3 * 4 + 4
+
+
+def test_landscape_halving_refuses_epochs():
+    with pytest.raises(OptbenchError, match="halving's resource for runner 'landscape' must be "
+                                            "'steps', got 'epochs'"):  # fmt: skip
+        SearchStudy.from_dict(
+            {"runner": "landscape", "problem": "beale", "optimizer": "adam", "steps": 90,
+             "space": {"learning_rate": [0.01, 0.1]},
+             "search": {"strategy": "halving", "resource": "epochs"}}
+        )  # fmt: skip

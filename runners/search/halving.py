@@ -1,6 +1,9 @@
 """Successive halving with scikit-learn's rules (factor, min_resources, max_resources,
-aggressive_elimination) over epochs; unlike scikit-learn, survivors continue training from
-their state at the previous rung instead of being retrained from scratch."""
+aggressive_elimination) over epochs (networks) or steps (landscapes). Unlike scikit-learn,
+network survivors continue training from their state at the previous rung instead of being
+retrained from scratch; landscape survivors are rerun from their start with the rung's step
+budget, which equals continuing (a landscape run is deterministic and its steps do not depend on
+the budget) and costs little."""
 
 from __future__ import annotations
 
@@ -88,7 +91,59 @@ def search(
 
 
 def run(plan: Any, store: ResultsStore, runner: Any, quiet: bool) -> tuple[dict, int, int]:
-    """Halving of a planned MNIST search; every rung's fits are rows in the store."""
+    """Halving of a planned search; every rung's fits are rows in the store."""
+    if plan.study.runner == "landscape":
+        return _run_landscape(plan, store, runner, quiet)
+    return _run_mnist(plan, store, runner, quiet)
+
+
+def _run_landscape(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
+    """Halving over step budgets: each rung reruns its survivors' starts with more steps."""
+    from optbench.runners.search.search import execute
+
+    study: SearchStudy = plan.study
+    ran = skipped = 0
+    extras: list[tuple[np.ndarray, np.ndarray]] = []
+    gaps: list[np.ndarray] = []
+
+    def evaluate(indices: Sequence[int], n_resources: int):
+        nonlocal ran, skipped
+        specs = [[_with_budget(s, "steps", n_resources) for s in plan.fits[i]] for i in indices]
+        flat = [s for row in specs for s in row]
+        rows, n = execute(flat, store, runner, quiet, desc=f"{study.name} steps={n_resources}")
+        ran, skipped = ran + n, skipped + len({s.key for s in flat}) - n
+        take = lambda name: np.array(  # noqa: E731
+            [[rows.loc[s.key, name] for s in row] for row in specs], dtype=float
+        )
+        extras.append((take("members_together")[:, 0], take("compile_s")[:, 0]))
+        gaps.append(np.median(take("final_gap"), axis=1))
+        return take("test_score"), take("fit_time"), take("score_time")
+
+    results = search(
+        plan.candidates,
+        evaluate,
+        study.factor,
+        study.min_resources,
+        max_resources(study),
+        study.aggressive_elimination,
+        resource="steps",
+    )
+    results["median_final_gap"] = np.concatenate(gaps)
+    return _with_extras(results, study, extras), ran, skipped
+
+
+def _with_extras(results: dict, study: SearchStudy, extras: list) -> dict:
+    """optbench's columns after scikit-learn's: seed, backend, members trained together, compile
+    seconds."""
+    results["seed"] = np.full(len(results["params"]), study.seed)
+    results["backend"] = np.full(len(results["params"]), study.backend)
+    results["members_together"] = np.concatenate([e[0] for e in extras]).astype(int)
+    results["compile_s"] = np.concatenate([e[1] for e in extras])
+    return results
+
+
+def _run_mnist(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
+    """Halving over epochs; survivors continue from their trained state."""
     from tqdm.auto import tqdm
 
     study: SearchStudy = plan.study
@@ -145,15 +200,16 @@ def run(plan: Any, store: ResultsStore, runner: Any, quiet: bool) -> tuple[dict,
         study.aggressive_elimination,
     )
     bar.close()
-    results["seed"] = np.full(len(results["params"]), study.seed)
-    results["backend"] = np.full(len(results["params"]), study.backend)
-    results["members_together"] = np.concatenate([e[0] for e in extras]).astype(int)
-    results["compile_s"] = np.concatenate([e[1] for e in extras])
-    return results, ran, 0
+    return _with_extras(results, study, extras), ran, 0
 
 
 def _with_epochs(spec: RunSpec, epochs: int) -> RunSpec:
-    budget = spec.budgets | {"epochs": epochs}
+    return _with_budget(spec, "epochs", epochs)
+
+
+def _with_budget(spec: RunSpec, name: str, value: int) -> RunSpec:
+    """The fit spec with one budget (epochs, steps) set to `value`."""
+    budget = spec.budgets | {name: value}
     wrapped, cv, fold, backend = fits.unwrap(spec)
     return fits.fit_spec(
         dataclasses.replace(wrapped, start=0, budget=freeze(budget)),

@@ -245,9 +245,15 @@ def run_search(
 
 
 def _best_by_gap(results: dict[str, Any]) -> int:
-    """Landscapes: the best success rate, ties broken by the smaller median final gap."""
-    first = np.flatnonzero(np.asarray(results["rank_test_score"]) == 1)
-    gaps = np.nan_to_num(results["median_final_gap"][first], nan=np.inf)
+    """Landscapes: the best success rate, ties broken by the smaller median final gap (with
+    halving, among the last iteration's candidates, as scikit-learn's best_index_)."""
+    rank = np.asarray(results["rank_test_score"])
+    pool = np.arange(rank.size)
+    if "iter" in results:
+        iters = np.asarray(results["iter"])
+        pool = pool[iters == iters.max()]
+    first = pool[rank[pool] == rank[pool].min()]
+    gaps = np.nan_to_num(np.asarray(results["median_final_gap"])[first], nan=np.inf)
     return int(first[np.argmin(gaps)])
 
 
@@ -255,7 +261,7 @@ def _refit_spec(searched: Plan, results: dict[str, Any], best: int) -> RunSpec:
     study = searched.study
     params = dict(results["params"][best])
     if "n_resources" in results:
-        params[study.resource] = int(results["n_resources"][best])
+        params[study.halving_resource] = int(results["n_resources"][best])
     wrapped = fits.wrapped_spec(
         study.runner, study.problem, study.optimizer, study.seed, study.fixed(), params
     )

@@ -46,6 +46,7 @@ SEARCH_KEYS = {
     "tpe",
 }
 BUILTIN_FOLDER = "search"
+RESOURCES = {"mnist": "epochs", "landscape": "steps"}  # halving's budget, by wrapped runner
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class SearchStudy:
     min_resources: int | str = "exhaust"
     max_resources: int | str = "auto"
     aggressive_elimination: bool = False
-    resource: str = "epochs"
+    resource: str | None = None
     backend: str = "jax"
     n_trials: int | None = None
     trials_per_batch: int = 8
@@ -128,6 +129,11 @@ class SearchStudy:
             check_halving(self)
         return self
 
+    @property
+    def halving_resource(self) -> str:
+        """What halving allocates: the study's `resource`, else the wrapped runner's budget."""
+        return self.resource or RESOURCES.get(self.runner, "epochs")
+
     def fixed(self) -> dict[str, Any]:
         """The settings every candidate starts from (its parameters override them)."""
         return dict(self.options) | dict(self.budget) | dict(self.hyperparameters)
@@ -139,8 +145,12 @@ def check_halving(study: SearchStudy) -> None:
         raise OptbenchError(f"factor must be a number > 1, got {study.factor!r}")
     if study.factor <= 1:
         raise OptbenchError(f"factor must be a number > 1, got {study.factor!r}")
-    if study.resource != "epochs":
-        raise OptbenchError(f"halving's resource must be 'epochs', got {study.resource!r}")
+    allowed = RESOURCES.get(study.runner, "epochs")
+    if study.halving_resource != allowed:
+        raise OptbenchError(
+            f"halving's resource for runner {study.runner!r} must be {allowed!r}, "
+            f"got {study.resource!r}"
+        )
     if not isinstance(study.aggressive_elimination, bool):
         raise OptbenchError(
             f"aggressive_elimination must be true or false, got {study.aggressive_elimination!r}"
@@ -155,14 +165,14 @@ def check_halving(study: SearchStudy) -> None:
                 f"{name} must be a positive integer or {' / '.join(map(repr, words))}, "
                 f"got {value!r}"
             )
-    if study.resource in {k for grid in spaces.parse(study.space) for k in grid}:
+    if study.halving_resource in {k for grid in spaces.parse(study.space) for k in grid}:
         raise OptbenchError(
-            f"halving allocates {study.resource!r} itself: remove it from the search space"
+            f"halving allocates {study.halving_resource!r} itself: remove it from the search space"
         )
     low, high = study.min_resources, max_resources(study)
     if isinstance(low, int) and low > high:
         raise OptbenchError(
-            f"min_resources={low} is larger than max_resources={high} ({study.resource})"
+            f"min_resources={low} is larger than max_resources={high} ({study.halving_resource})"
         )
 
 
@@ -170,7 +180,7 @@ def max_resources(study: SearchStudy) -> int:
     """max_resources, "auto" being the study's epochs budget."""
     if study.max_resources != "auto":
         return int(study.max_resources)
-    return int(study.budget.get(study.resource, 10))
+    return int(study.budget.get(study.halving_resource, 10))
 
 
 def builtin() -> dict[str, str]:
