@@ -266,7 +266,8 @@ def test_landscape_halving_reruns_survivors_with_more_steps(tmp_path):
         assert results["median_final_gap"][i] == pytest.approx(np.median(rows["f_gap"]), rel=1e-12)
     for itr in (1, 2):
         before = np.flatnonzero(results["iter"] == itr - 1)
-        kept = {results["params"][i]["learning_rate"] for i in np.flatnonzero(results["iter"] == itr)}
+        now = np.flatnonzero(results["iter"] == itr)
+        kept = {results["params"][i]["learning_rate"] for i in now}
         order = halving.top_k(results["mean_test_score"][before], len(kept))
         assert kept == {results["params"][before[j]]["learning_rate"] for j in order}
     assert outcome.best_index == 12
