@@ -112,24 +112,38 @@ def _run_landscape(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
         flat = [s for row in specs for s in row]
         rows, n = execute(flat, store, runner, quiet, desc=f"{study.name} steps={n_resources}")
         ran, skipped = ran + n, skipped + len({s.key for s in flat}) - n
-        take = lambda name: np.array(  # noqa: E731
-            [[rows.loc[s.key, name] for s in row] for row in specs], dtype=float
-        )
-        extras.append((take("members_together")[:, 0], take("compile_s")[:, 0]))
-        gaps.append(np.median(take("final_gap"), axis=1))
-        return take("test_score"), take("fit_time"), take("score_time")
+        gaps.append(np.median(_table(rows, specs, "final_gap"), axis=1))
+        return _scores(rows, specs, extras)
 
-    results = search(
+    results = _search_rungs(plan, evaluate, resource="steps")
+    results["median_final_gap"] = np.concatenate(gaps)
+    return _with_extras(results, study, extras), ran, skipped
+
+
+def _table(rows: pd.DataFrame, specs: list[list[RunSpec]], name: str) -> np.ndarray:
+    """Column `name` of the fits' rows (indexed by run key), candidates × splits."""
+    return np.array([[rows.loc[s.key, name] for s in row] for row in specs], dtype=float)
+
+
+def _scores(rows: pd.DataFrame, specs: list[list[RunSpec]], extras: list) -> tuple:
+    """(test scores, fit times, score times) of a rung; its optbench columns go to `extras`."""
+    take = lambda name: _table(rows, specs, name)  # noqa: E731
+    extras.append((take("members_together")[:, 0], take("compile_s")[:, 0]))
+    return take("test_score"), take("fit_time"), take("score_time")
+
+
+def _search_rungs(plan: Any, evaluate: Evaluate, resource: str = "epochs") -> dict[str, Any]:
+    """`search` with the study's halving settings."""
+    study: SearchStudy = plan.study
+    return search(
         plan.candidates,
         evaluate,
         study.factor,
         study.min_resources,
         max_resources(study),
         study.aggressive_elimination,
-        resource="steps",
+        resource=resource,
     )
-    results["median_final_gap"] = np.concatenate(gaps)
-    return _with_extras(results, study, extras), ran, skipped
 
 
 def _with_extras(results: dict, study: SearchStudy, extras: list) -> dict:
@@ -185,20 +199,9 @@ def _run_mnist(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
         groups = new_groups
         ran += len(flat)
         frame = pd.concat(rows, ignore_index=True).set_index("run_key")
-        take = lambda name: np.array(  # noqa: E731
-            [[frame.loc[s.key, name] for s in row] for row in specs], dtype=float
-        )
-        extras.append((take("members_together")[:, 0], take("compile_s")[:, 0]))
-        return take("test_score"), take("fit_time"), take("score_time")
+        return _scores(frame, specs, extras)
 
-    results = search(
-        plan.candidates,
-        evaluate,
-        study.factor,
-        study.min_resources,
-        max_resources(study),
-        study.aggressive_elimination,
-    )
+    results = _search_rungs(plan, evaluate)
     bar.close()
     return _with_extras(results, study, extras), ran, 0
 
