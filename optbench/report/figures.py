@@ -12,9 +12,9 @@ from matplotlib.ticker import MaxNLocator
 
 from optbench import registry
 from optbench.landscapes.plot import grid_values
+from optbench.report.bands import GAP_FLOOR, Band
 
 DPI = 100
-GAP_FLOOR = 1e-16
 TRAJECTORY = "x."
 
 
@@ -37,68 +37,47 @@ def _colour(colours: Mapping[str, tuple], setting: str) -> tuple:
     return colours[setting.split(" ")[0]]
 
 
-def gap_matrix(curves: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """f_gap curves as runs × steps; a run that stopped early keeps its last gap (converged)
-    or +inf (diverged) for the steps after it."""
-    gaps = curves[curves["name"].eq("f_gap")]
-    if gaps.empty:
-        return pd.DataFrame()
-    matrix = gaps.pivot_table(index="run_key", columns="step", values="value", aggfunc="first")
-    status = runs.set_index("run_key")["status"].reindex(matrix.index)
-    diverged = status.eq("diverged").to_numpy()
-    filled = matrix.ffill(axis=1)
-    filled[diverged] = matrix[diverged].fillna(np.inf)
-    return filled
-
-
 def convergence(
-    problem: str,
-    runs: pd.DataFrame,
-    gaps: pd.DataFrame,
-    settings: Sequence[str],
-    colours: Mapping[str, tuple],
+    problem: str, steps: np.ndarray, lines: Sequence[Band], colours: Mapping[str, tuple]
 ) -> Figure:
     """Median f_gap against evaluations (log-log), quartile band; scipy methods as points."""
     fig = Figure(figsize=(7.6, 4.0), dpi=DPI)
     fig.subplots_adjust(left=0.1, right=0.6, bottom=0.13, top=0.92)
     ax = fig.add_subplot()
-    steps = gaps.columns.to_numpy(dtype=float) + 1
+    _convergence_panel(ax, steps, lines, colours)
+    ax.set_xlabel("function evaluations")
+    ax.set_ylabel("f − f_min (median, quartile band)")
+    ax.set_title(problem)
+    _outside_legend(ax)
+    return fig
+
+
+def _convergence_panel(ax, steps: np.ndarray, lines: Sequence[Band], colours) -> None:
     starts, lows = [], []
-    for setting in settings:
-        part = runs[runs["setting"].eq(setting)]
-        keys = part["run_key"][part["run_key"].isin(gaps.index)]
-        colour = _colour(colours, setting)
-        if len(keys):
-            values = np.clip(gaps.loc[keys].to_numpy(), GAP_FLOOR, None)
-            q1, median, q3 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0, method="nearest")
-            starts.append(q3[0])
-            lows.append(np.nanmin(q1))
-            ax.plot(steps, median, color=colour, linewidth=1.4, label=setting)
-            ax.fill_between(steps, q1, q3, color=colour, alpha=0.15, linewidth=0)
-        elif len(part):
-            gap = np.clip(part["f_gap"].astype(float).median(), GAP_FLOOR, 1e300)
-            lows.append(gap)
+    for band in lines:
+        colour = _colour(colours, band.setting)
+        if band.median is not None:
+            starts.append(band.q3[0])
+            lows.append(np.nanmin(band.q1))
+            ax.plot(steps, band.median, color=colour, linewidth=1.4, label=band.setting)
+            ax.fill_between(steps, band.q1, band.q3, color=colour, alpha=0.15, linewidth=0)
+        elif band.point is not None:
+            lows.append(band.point[1])
             ax.plot(
-                part["n_fev"].median(),
-                gap,
+                *band.point,
                 "o",
                 color=colour,
                 markersize=6,
                 markeredgecolor="black",
                 markeredgewidth=0.5,
-                label=f"{setting} (final)",
+                label=f"{band.setting} (final)",
             )
     ax.set_xscale("log")
     ax.set_yscale("log")
     finite = [v for v in starts if np.isfinite(v)]
     if finite:  # diverging quartiles would stretch the axis past anything readable
         ax.set_ylim(max(min(lows) / 5, GAP_FLOOR), max(finite) * 1e2)
-    ax.set_xlabel("function evaluations")
-    ax.set_ylabel("f − f_min (median, quartile band)")
-    ax.set_title(problem)
     ax.grid(True, which="major", alpha=0.3)
-    _outside_legend(ax)
-    return fig
 
 
 def ecdfs(

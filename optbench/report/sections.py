@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from optbench import rollup
-from optbench.report import figures, tables
+from optbench.report import bands, figures, tables
 from optbench.report.frames import ReportData
 from optbench.report.render import Section, Table, picture, slug
 
@@ -115,7 +115,7 @@ def ecdf_section(runs: pd.DataFrame, settings: list[str], colours) -> Section:
 def convergence_section(data: ReportData, runs: pd.DataFrame, settings, colours) -> Section | None:
     """Median gap against evaluations per landscape, one line per optimizer."""
     keys = runs["run_key"][runs["setting"].isin(settings)]
-    gaps = figures.gap_matrix(data.curves[data.curves["run_key"].isin(keys)], runs)
+    gaps = bands.gap_matrix(data.curves[data.curves["run_key"].isin(keys)], runs)
     if gaps.empty:
         return None
     section = Section("Convergence", "convergence")
@@ -125,8 +125,9 @@ def convergence_section(data: ReportData, runs: pd.DataFrame, settings, colours)
         "Methods that record no curve (scipy) appear as one point: their median evaluations "
         "and median final gap."
     )
-    for problem, part in runs.groupby("problem_label", sort=True):
-        fig = figures.convergence(problem, part, gaps, settings, colours)
+    steps, found = bands.bands(runs, gaps, settings)
+    for problem, lines in found.items():
+        fig = figures.convergence(problem, steps, lines, colours)
         section.pictures.append(
             picture(fig, f"convergence-{slug(problem)}.png", f"Convergence on {problem}")
         )
