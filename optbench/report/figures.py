@@ -10,11 +10,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from optbench import registry
-from optbench.landscapes.plot import grid_values
 from optbench.report.bands import GAP_FLOOR, Band
 
 DPI = 100
+CONVERGENCE_COLUMNS = 4
+PANEL = (3.1, 2.5)  # inches per small-multiple panel
+LEGEND_WIDTH = 2.2  # inches to the right of the panels
 TRAJECTORY = "x."
 
 
@@ -38,17 +39,50 @@ def _colour(colours: Mapping[str, tuple], setting: str) -> tuple:
 
 
 def convergence(
-    problem: str, steps: np.ndarray, lines: Sequence[Band], colours: Mapping[str, tuple]
+    title: str,
+    steps: np.ndarray,
+    panels: Mapping[str, Sequence[Band]],
+    colours: Mapping[str, tuple],
+    columns: int = CONVERGENCE_COLUMNS,
 ) -> Figure:
-    """Median f_gap against evaluations (log-log), quartile band; scipy methods as points."""
-    fig = Figure(figsize=(7.6, 4.0), dpi=DPI)
-    fig.subplots_adjust(left=0.1, right=0.6, bottom=0.13, top=0.92)
-    ax = fig.add_subplot()
-    _convergence_panel(ax, steps, lines, colours)
-    ax.set_xlabel("function evaluations")
-    ax.set_ylabel("f − f_min (median, quartile band)")
-    ax.set_title(problem)
-    _outside_legend(ax)
+    """Small multiples, one panel per landscape: median f_gap against evaluations (log-log)
+    with the quartile band; scipy methods as points; one legend for all panels."""
+    n = len(panels)
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    width, height = PANEL[0] * columns + LEGEND_WIDTH, PANEL[1] * rows + 1.0
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(
+        left=0.75 / width,
+        right=1 - LEGEND_WIDTH / width,
+        bottom=0.55 / height,
+        top=1 - 0.75 / height,
+        wspace=0.28,
+        hspace=0.45,
+    )
+    axes = fig.subplots(rows, columns, squeeze=False)
+    legend: dict[str, object] = {}
+    for i, (ax, (problem, lines)) in enumerate(zip(axes.ravel(), panels.items(), strict=False)):
+        _convergence_panel(ax, steps, lines, colours)
+        ax.set_title(problem, fontsize="small", pad=3)
+        ax.tick_params(labelsize="x-small")
+        if i % columns == 0:
+            ax.set_ylabel("f − f_min", fontsize="small")
+        if i >= n - columns:
+            ax.set_xlabel("function evaluations", fontsize="small")
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(name, handle)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: median and quartile band", fontsize="medium")
+    fig.legend(
+        list(legend.values()),
+        [short(name) for name in legend],
+        loc="upper left",
+        bbox_to_anchor=(1 - (LEGEND_WIDTH - 0.1) / width, 1 - 0.75 / height),
+        fontsize="x-small",
+        frameon=False,
+    )
     return fig
 
 
@@ -191,70 +225,6 @@ def trajectories_of(curves: pd.DataFrame, keys: Sequence[str]) -> dict[str, np.n
     values = table.to_numpy()
     bounds = np.flatnonzero(np.r_[True, keys_column[1:] != keys_column[:-1], True])
     return {keys_column[a]: values[a:b] for a, b in itertools.pairwise(bounds)}
-
-
-def landscape_view(
-    problem: str,
-    options: Mapping[str, int | None],
-    paths: Mapping[str, list[np.ndarray]],
-    colours: Mapping[str, tuple],
-    columns: int = 6,
-) -> Figure:
-    """One small panel per setting: the landscape (log10 of f − f_min), its global minimisers
-    (red stars) and the setting's recorded paths from the same starts (× start, • end)."""
-    landscape = registry.landscape(problem).make(
-        dim=options.get("dim"), instance=int(options.get("instance") or 0)
-    )
-    _, _, values = grid_values(landscape, (0, 1), 120)
-    shade = np.log10(np.clip(values - landscape.f_min, 1e-12, None))
-    rows = -(-len(paths) // columns)
-    fig = Figure(figsize=(2.1 * columns, 2.1 * rows + 0.45), dpi=DPI)
-    axes = fig.subplots(rows, columns, squeeze=False)
-    fig.subplots_adjust(
-        left=0.01,
-        right=0.99,
-        bottom=0.01,
-        top=1 - 0.45 / (2.1 * rows + 0.45),
-        wspace=0.04,
-        hspace=0.16,
-    )
-    extent = (landscape.lower[0], landscape.upper[0], landscape.lower[1], landscape.upper[1])
-    for ax, (setting, lines) in zip(axes.ravel(), paths.items(), strict=False):
-        ax.imshow(shade, origin="lower", extent=extent, aspect="auto", cmap="viridis")
-        ax.plot(
-            landscape.minimizers[:, 0],
-            landscape.minimizers[:, 1],
-            "*",
-            color="red",
-            markersize=7,
-            markeredgecolor="white",
-            markeredgewidth=0.5,
-        )
-        colour = _colour(colours, setting)
-        for points in lines:
-            ax.plot(points[:, 0], points[:, 1], "-", color="white", linewidth=2.2, alpha=0.7)
-            ax.plot(points[:, 0], points[:, 1], "-", color=colour, linewidth=1.2)
-            ax.plot(points[0, 0], points[0, 1], "x", color="white", markersize=6)
-            ax.plot(
-                points[-1, 0],
-                points[-1, 1],
-                "o",
-                color=colour,
-                markersize=4,
-                markeredgecolor="black",
-                markeredgewidth=0.5,
-            )
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-        ax.set_title(short(setting), fontsize="x-small", pad=2)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in axes.ravel()[len(paths) :]:
-        ax.set_visible(False)
-    fig.suptitle(
-        f"{landscape.name}: log10(f − f_min), f_min = {landscape.f_min:.6g}", fontsize="medium"
-    )
-    return fig
 
 
 def network_run(

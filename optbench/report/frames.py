@@ -73,9 +73,9 @@ def label_runs(runs: pd.DataFrame) -> pd.DataFrame:
         if runner == "landscape":
             out.loc[index, "problem_label"] = rollup.problem_labels(part).to_numpy()
             dims = part["dim"].astype(float) if "dim" in part else pd.Series(2.0, index=index)
-            out.loc[index, "group"] = [
-                landscape_group(p, d) for p, d in zip(part["problem"], dims, strict=True)
-            ]
+            pairs = pd.MultiIndex.from_arrays([part["problem"].astype(str), dims])
+            groups = {pair: landscape_group(*pair) for pair in pairs.unique()}
+            out.loc[index, "group"] = [groups[pair] for pair in pairs]
     return out
 
 
