@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 from optbench.cli import main
-from optbench.compare import a12, compare, correct, parse_fail_on
+from optbench.compare import a12, a12_many, compare, correct, parse_fail_on
 from optbench.contracts import RunResult
 from optbench.errors import OptbenchError
 from optbench.store import ResultsStore
@@ -135,3 +135,16 @@ def test_a12_from_mann_whitney():
     assert a12(np.array([1.0, 2.0]), np.array([3.0, 4.0]), lower_is_better=True) == 0.0
     assert a12(np.array([1.0, 2.0]), np.array([3.0, 4.0]), lower_is_better=False) == 1.0
     assert a12(np.array([1.0, 3.0]), np.array([1.0, 3.0]), lower_is_better=True) == 0.5
+
+
+def test_a12_many_equals_one_cell_at_a_time():
+    rng = np.random.default_rng(1)
+    cells = [
+        (rng.normal(size=nb).round(1), rng.normal(0.3, size=nn).round(1), lower)
+        for nb, nn, lower in ((5, 5, True), (5, 5, False), (7, 4, True), (5, 5, True), (0, 3, True))
+    ]
+    many = a12_many(cells)
+    for value, (base, new, lower) in zip(many[:4], cells[:4], strict=True):
+        u = stats.mannwhitneyu(base, new).statistic / (len(base) * len(new))
+        assert value == pytest.approx(u if lower else 1 - u, abs=1e-12)
+    assert np.isnan(many[4]) and np.isnan(a12(np.array([]), np.array([1.0]), True))

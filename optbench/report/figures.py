@@ -8,12 +8,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from optbench.report.bands import GAP_FLOOR, Band
 
 DPI = 100
 CONVERGENCE_COLUMNS = 4
+MAJOR_TICKS = 6
 PANEL = (3.1, 2.5)  # inches per small-multiple panel
 LEGEND_WIDTH = 2.2  # inches to the right of the panels
 TRAJECTORY = "x."
@@ -111,6 +112,9 @@ def _convergence_panel(ax, steps: np.ndarray, lines: Sequence[Band], colours) ->
     finite = [v for v in starts if np.isfinite(v)]
     if finite:  # diverging quartiles would stretch the axis past anything readable
         ax.set_ylim(max(min(lows) / 5, GAP_FLOOR), max(finite) * 1e2)
+    for axis in (ax.xaxis, ax.yaxis):  # minor log ticks cost most of a panel's drawing
+        axis.set_major_locator(LogLocator(base=10, numticks=MAJOR_TICKS))
+        axis.set_minor_locator(NullLocator())
     ax.grid(True, which="major", alpha=0.3)
 
 
