@@ -27,6 +27,7 @@ from optbench import rollup
 from optbench.errors import OptbenchError
 from optbench.report.frames import label_runs, read
 from optbench.report.intervals import percentile_intervals
+from optbench.report.signed_rank import wilcoxon_many
 
 CORRECTIONS = ("holm", "bh", "none")
 DEFAULT_FAIL_ON = "success_rate:-0.05,ert:+10%,test_acc:-0.002"
@@ -135,21 +136,34 @@ def paired_order(base: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.
     return np.arange(len(b)), np.array([position[key] for key in b])
 
 
-def location_test(base: np.ndarray, new: np.ndarray, pairing) -> tuple[float, str, float]:
-    """p of a two-sided location test: Wilcoxon when paired, else Mann–Whitney; and the
-    smallest p the test could give at these sizes (for the underpowered check)."""
+def location_test(
+    base: np.ndarray, new: np.ndarray, pairing
+) -> tuple[float, str, float, np.ndarray | None]:
+    """p of a two-sided location test: Wilcoxon when paired, else Mann–Whitney; the smallest p
+    the test could give at these sizes (for the underpowered check); and, for a paired cell
+    with some difference, the differences, its p left NaN for `fill_wilcoxon` to compute
+    with every other cell's in one go."""
     nb, nn = len(base), len(new)
     if nb == 0 or nn == 0:
-        return math.nan, "-", 1.0
+        return math.nan, "-", 1.0, None
     if pairing is not None:
         differences = new[pairing[1]] - base[pairing[0]]
         if not np.any(differences):
-            return 1.0, "wilcoxon", 2.0 / 2**nb
-        return float(stats.wilcoxon(differences).pvalue), "wilcoxon", 2.0 / 2**nb
+            return 1.0, "wilcoxon", 2.0 / 2**nb, None
+        return math.nan, "wilcoxon", 2.0 / 2**nb, differences
     if np.all(base == base[0]) and np.all(new == base[0]):
-        return 1.0, "mann-whitney", 2.0 / comb(nb + nn, nb)
+        return 1.0, "mann-whitney", 2.0 / comb(nb + nn, nb), None
     p = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
-    return p, "mann-whitney", 2.0 / comb(nb + nn, nb)
+    return p, "mann-whitney", 2.0 / comb(nb + nn, nb), None
+
+
+def fill_wilcoxon(rows: list[dict]) -> None:
+    """Set `p` of every row that holds paired differences (`_wilcoxon`), all cells at once."""
+    wanted = [row for row in rows if row.get("_wilcoxon") is not None]
+    for row, p in zip(wanted, wilcoxon_many([row["_wilcoxon"] for row in wanted]), strict=True):
+        row["p"] = float(p)
+    for row in rows:
+        row.pop("_wilcoxon", None)
 
 
 @cache
@@ -221,12 +235,12 @@ def with_costs(runs: pd.DataFrame, target: float) -> pd.DataFrame:
 def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
     pairing = paired_order(base, new)
     score_b, score_n = coco_scores(base, new)
-    p_rank, test, floor = location_test(score_b, score_n, pairing)
+    p_rank, test, floor, d_rank = location_test(score_b, score_n, pairing)
     hit_b, hit_n = base["_fev"].notna().to_numpy(), new["_fev"].notna().to_numpy()
     p_fisher, fisher_floor = fisher(int(hit_b.sum()), len(base), int(hit_n.sum()), len(new))
     signed_b, signed_n = base["_signed"].to_numpy(), new["_signed"].to_numpy()
     wall_b, wall_n = base["wall_s"].astype(float).to_numpy(), new["wall_s"].astype(float).to_numpy()
-    p_wall, wall_test, wall_floor = location_test(wall_b, wall_n, pairing)
+    p_wall, wall_test, wall_floor, d_wall = location_test(wall_b, wall_n, pairing)
     gap_b, gap_n = float(np.median(base["_gap"])), float(np.median(new["_gap"]))
     return [
         {
@@ -245,6 +259,7 @@ def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
             "p": p_rank,
             "test": test,
             "_a12": (score_b, score_n, True),
+            "_wilcoxon": d_rank,
             "p_floor": floor,
             "_ratio": "ert",
             "_samples": (signed_b, signed_n),
@@ -265,6 +280,7 @@ def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
             "p": p_wall,
             "test": wall_test,
             "_a12": (wall_b, wall_n, True),
+            "_wilcoxon": d_wall,
             "p_floor": wall_floor,
             "_ratio": "median",
             "_samples": (wall_b, wall_n),
@@ -280,7 +296,7 @@ def _network_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
             continue
         b = base[metric].astype(float).to_numpy()
         n = new[metric].astype(float).to_numpy()
-        p, test, floor = location_test(b, n, pairing)
+        p, test, floor, differences = location_test(b, n, pairing)
         rows.append(
             {
                 "metric": metric,
@@ -289,6 +305,7 @@ def _network_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
                 "p": p,
                 "test": test,
                 "_a12": (b, n, lower_is_better),
+                "_wilcoxon": differences,
                 "p_floor": floor,
                 "_ratio": "median",
                 "_samples": (b, n),
@@ -379,6 +396,7 @@ def compare(
         rows.extend(key | {"n_base": len(b), "n_new": len(n)} | r for r in found)
     ratio_intervals(rows, seed)
     fill_a12(rows)
+    fill_wilcoxon(rows)
     table = _judge(pd.DataFrame(rows), correction, alpha, thresholds)
     return Comparison(
         table,

@@ -148,3 +148,20 @@ def test_a12_many_equals_one_cell_at_a_time():
         u = stats.mannwhitneyu(base, new).statistic / (len(base) * len(new))
         assert value == pytest.approx(u if lower else 1 - u, abs=1e-12)
     assert np.isnan(many[4]) and np.isnan(a12(np.array([]), np.array([1.0]), True))
+
+
+def test_wilcoxon_many_equals_scipy_cell_by_cell():
+    from optbench.report.signed_rank import method_of, wilcoxon_many
+
+    rng = np.random.default_rng(2)
+    cells = []
+    for n in (6, 10, 13, 30, 60):
+        cells.append(rng.normal(size=n))  # no ties: scipy's exact null distribution
+        cells.append(np.round(rng.normal(size=n)))  # ties and zeros: permutation or normal
+        tied = rng.normal(size=n)
+        tied[:2] = 0.0
+        cells.append(tied)
+    methods = {method_of(d) for d in cells}
+    assert methods == {"exact", "permutation", "asymptotic"}
+    expected = [stats.wilcoxon(d).pvalue for d in cells]
+    assert wilcoxon_many(cells).tolist() == pytest.approx(expected, rel=1e-12, abs=0)
