@@ -188,3 +188,22 @@ def test_ert_intervals_batched_equal_scipy_one_cell_at_a_time():
         ).confidence_interval
         assert batched[i].tolist() == pytest.approx([1 / alone.high, 1 / alone.low], rel=1e-12)
         assert batched[i, 0] <= spent.sum() / hit.sum() <= batched[i, 1]
+
+
+def test_landscape_view_clips_each_path_to_its_panel():
+    from optbench.report.frames import optimizer_colours
+    from optbench.report.views import landscape_view
+
+    outside = np.array([[0.0, 0.0], [-40.0, 30.0], [-10.0, 0.0]])  # bukin6: x in [-15, -5]
+    paths = {name: [outside] for name in ("adam", "sgd", "bfgs")}
+    fig = landscape_view("bukin6", {"dim": 2}, paths, optimizer_colours(["adam", "sgd", "bfgs"]))
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    panel = ax.bbox.width / 3 / 1.04  # three panels a row, a small gap between them
+    boxes = [line.get_clip_box() for line in ax.lines]
+    assert len(boxes) == 3 * 5  # stars, halo, path, starts, ends per panel
+    for box in boxes:
+        assert box.width == pytest.approx(panel, rel=0.02)
+        assert box.height == pytest.approx(panel, rel=0.02)
+    lefts = sorted({round(box.x0) for box in boxes})
+    assert len(lefts) == 3  # each panel clips to its own square

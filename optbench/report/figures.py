@@ -14,6 +14,7 @@ from optbench.report.bands import GAP_FLOOR, Band
 
 DPI = 100
 CONVERGENCE_COLUMNS = 4
+ECDF_COLUMNS = 2
 MAJOR_TICKS = 6
 PANEL = (3.1, 2.5)  # inches per small-multiple panel
 LEGEND_WIDTH = 2.2  # inches to the right of the panels
@@ -121,13 +122,16 @@ def _convergence_panel(ax, steps: np.ndarray, lines: Sequence[Band], colours) ->
 def ecdfs(
     panels: Mapping[str, tuple[pd.DataFrame, pd.Series]], colours: Mapping[str, tuple]
 ) -> Figure:
-    """Runtime ECDFs, one panel per landscape group (first: all), area under each curve."""
+    """Runtime ECDFs, one panel per landscape group (first: all), two panels a row, one legend
+    with the area under each curve (of the first panel)."""
     n = len(panels)
-    fig = Figure(figsize=(3.6 * n + 3.6, 3.9), dpi=DPI, layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False, sharey=True)[0]
+    columns = min(n, ECDF_COLUMNS)
+    rows = -(-n // columns)
+    fig = Figure(figsize=(4.2 * columns + 2.6, 3.3 * rows), dpi=DPI, layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True)
     overall = next(iter(panels.values()))[1]
     order = overall.sort_values(ascending=False).index
-    for ax, (title, (curve, _)) in zip(axes, panels.items(), strict=True):
+    for i, (ax, (title, (curve, _))) in enumerate(zip(axes.ravel(), panels.items(), strict=False)):
         for setting in order:
             line = curve[curve["setting"].eq(setting)]
             ax.step(
@@ -136,22 +140,28 @@ def ecdfs(
                 where="post",
                 linewidth=1.3,
                 color=_colour(colours, setting),
-                label=f"{setting}  {overall[setting]:.2f}",
+                label=f"{short(setting)}  {overall[setting]:.2f}",
             )
         ax.set_xscale("log")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("evaluations / dimension")
-        ax.set_title(title)
+        ax.set_title(title, fontsize="medium")
         ax.grid(True, alpha=0.3)
-    _legend(
-        axes[-1],
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        borderaxespad=0,
+        if i >= n - columns:
+            ax.set_xlabel("evaluations / dimension")
+        if i % columns == 0:
+            ax.set_ylabel("fraction of (run, target) pairs")
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        loc="outside right upper",
+        fontsize="small",
+        frameon=False,
         title=f"AUC ({next(iter(panels))})",
-        title_fontsize="x-small",
+        title_fontsize="small",
     )
-    axes[0].set_ylabel("fraction of (run, target) pairs solved")
     return fig
 
 

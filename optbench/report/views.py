@@ -61,7 +61,6 @@ def landscape_view(
             cmap=cmap,
             norm=norm,
             interpolation="nearest",
-            clip_path=square,
         )
         place = lambda points, at=corner: (points[:, :2] - lower) / span + at  # noqa: E731
         _panel(ax, place, landscape.minimizers, lines, colours[setting.split(" ")[0]], square)
@@ -89,19 +88,23 @@ def landscape_view(
 
 
 def _panel(ax, place, minimizers: np.ndarray, lines, colour: tuple, square: Rectangle) -> None:
-    """A panel's minimisers and paths (each setting's paths as one NaN-separated line)."""
+    """A panel's minimisers and paths (each setting's paths as one NaN-separated line), clipped
+    to its square (set after plotting: the Axes gives a new line its own clip otherwise)."""
     stars = place(minimizers)
     joined = np.concatenate([np.vstack([place(p), np.full((1, 2), np.nan)]) for p in lines])
     starts = place(np.array([p[0] for p in lines]))
     ends = place(np.array([p[-1] for p in lines]))
-    clip = {"clip_path": square}
-    ax.plot(*stars.T, "*", color="red", markersize=7, markeredgecolor="white",
-            markeredgewidth=0.5, **clip)  # fmt: skip
-    ax.plot(*joined.T, "-", color="white", linewidth=2.2, alpha=0.7, **clip)
-    ax.plot(*joined.T, "-", color=colour, linewidth=1.2, **clip)
-    ax.plot(*starts.T, "x", color="white", markersize=6, **clip)
-    ax.plot(*ends.T, "o", color=colour, markersize=4, markeredgecolor="black",
-            markeredgewidth=0.5, **clip)  # fmt: skip
+    drawn = [
+        *ax.plot(*stars.T, "*", color="red", markersize=7, markeredgecolor="white",
+                 markeredgewidth=0.5),
+        *ax.plot(*joined.T, "-", color="white", linewidth=2.2, alpha=0.7),
+        *ax.plot(*joined.T, "-", color=colour, linewidth=1.2),
+        *ax.plot(*starts.T, "x", color="white", markersize=6),
+        *ax.plot(*ends.T, "o", color=colour, markersize=4, markeredgecolor="black",
+                 markeredgewidth=0.5),
+    ]  # fmt: skip
+    for artist in drawn:
+        artist.set_clip_path(square)
 
 
 def decade_bounds(shade: np.ndarray) -> np.ndarray:
