@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -18,12 +19,18 @@ ECDF_COLUMNS = 2
 MAJOR_TICKS = 6
 PANEL = (3.1, 2.5)  # inches per small-multiple panel
 LEGEND_WIDTH = 2.2  # inches to the right of the panels
+LEGEND_CHARS = 30  # a legend label longer than this wraps
 TRAJECTORY = "x."
 
 
 def short(setting: str) -> str:
     """A setting's label as figures show it: `learning_rate` as `lr`."""
     return setting.replace("learning_rate", "lr")
+
+
+def wrapped(label: str, width: int = LEGEND_CHARS) -> str:
+    """A long legend label over several lines (settings with several swept values)."""
+    return textwrap.fill(label, width, subsequent_indent="  ", break_on_hyphens=False)
 
 
 def _legend(ax, **kwargs) -> None:
@@ -79,7 +86,7 @@ def convergence(
     fig.suptitle(f"{title}: median and quartile band", fontsize="medium")
     fig.legend(
         list(legend.values()),
-        [short(name) for name in legend],
+        [wrapped(short(name)) for name in legend],
         loc="upper left",
         bbox_to_anchor=(1 - (LEGEND_WIDTH - 0.1) / width, 1 - 0.75 / height),
         fontsize="x-small",
