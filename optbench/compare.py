@@ -195,7 +195,19 @@ def ert_ratio(base: np.ndarray, new: np.ndarray, axis: int = -1) -> np.ndarray:
 def median_ratio(base: np.ndarray, new: np.ndarray, axis: int = -1) -> np.ndarray:
     """median(new) / median(base)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.median(new, axis=axis) / np.median(base, axis=axis)
+        return sorted_median(new, axis) / sorted_median(base, axis)
+
+
+def sorted_median(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """`np.median` by a full sort: numpy's SIMD sort of short rows is ~10× faster than the
+    partition np.median uses, which matters for 2 × 999 resamples of every cell (same values,
+    NaN where a row holds one)."""
+    ordered = np.sort(values, axis=axis)
+    n = ordered.shape[axis]
+    low = np.take(ordered, (n - 1) // 2, axis=axis)
+    high = np.take(ordered, n // 2, axis=axis)
+    middle = (low + high) / 2
+    return np.where(np.isnan(np.take(ordered, -1, axis=axis)), np.nan, middle)
 
 
 RATIOS = {"ert": ert_ratio, "median": median_ratio}
@@ -417,7 +429,7 @@ def _sides(base, new) -> tuple[pd.DataFrame, pd.DataFrame]:
             ": different studies"
         )
     joined = pd.concat([runs_b.assign(_side=0), runs_n.assign(_side=1)], ignore_index=True)
-    labelled = label_runs(joined)
+    labelled = label_runs(joined, groups=False)  # cells need no landscape group
     return (
         labelled[labelled["_side"].eq(0)].reset_index(drop=True),
         labelled[labelled["_side"].eq(1)].reset_index(drop=True),

@@ -165,3 +165,14 @@ def test_wilcoxon_many_equals_scipy_cell_by_cell():
     assert methods == {"exact", "permutation", "asymptotic"}
     expected = [stats.wilcoxon(d).pvalue for d in cells]
     assert wilcoxon_many(cells).tolist() == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_sorted_median_equals_numpy_median():
+    from optbench.compare import sorted_median
+
+    rng = np.random.default_rng(4)
+    for shape in ((7,), (3, 10), (2, 5, 9)):
+        values = rng.lognormal(size=shape)
+        assert np.array_equal(sorted_median(values), np.median(values, axis=-1))
+    with_nan = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 4.0]])
+    assert np.array_equal(sorted_median(with_nan), np.median(with_nan, axis=-1), equal_nan=True)

@@ -72,8 +72,9 @@ def gather(sources: Source | Sequence[Source], curves: bool = True) -> ReportDat
     return ReportData(label_runs(runs), curve, names)
 
 
-def label_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs with `setting` (optimizer and swept hyperparameters), `problem_label` and `group`."""
+def label_runs(runs: pd.DataFrame, groups: bool = True) -> pd.DataFrame:
+    """Runs with `setting` (optimizer and swept hyperparameters), `problem_label` and `group`
+    (`groups=False`: landscape runs get group "-", which spares importing the landscapes)."""
     out = runs.copy()
     out["setting"] = ""
     out["problem_label"] = out["problem"].astype(str)
@@ -83,11 +84,16 @@ def label_runs(runs: pd.DataFrame) -> pd.DataFrame:
         out.loc[index, "setting"] = rollup.labels(part).to_numpy()
         if runner == "landscape":
             out.loc[index, "problem_label"] = rollup.problem_labels(part).to_numpy()
-            dims = part["dim"].astype(float) if "dim" in part else pd.Series(2.0, index=index)
-            pairs = pd.MultiIndex.from_arrays([part["problem"].astype(str), dims])
-            groups = {pair: landscape_group(*pair) for pair in pairs.unique()}
-            out.loc[index, "group"] = [groups[pair] for pair in pairs]
+            out.loc[index, "group"] = _groups(part) if groups else "-"
     return out
+
+
+def _groups(part: pd.DataFrame) -> list[str]:
+    """Each landscape run's group, looked up once per (problem, dim) pair."""
+    dims = part["dim"].astype(float) if "dim" in part else pd.Series(2.0, index=part.index)
+    pairs = pd.MultiIndex.from_arrays([part["problem"].astype(str), dims])
+    found = {pair: landscape_group(*pair) for pair in pairs.unique()}
+    return [found[pair] for pair in pairs]
 
 
 def landscape_group(problem: str, dim: float) -> str:
