@@ -207,3 +207,19 @@ def test_landscape_view_clips_each_path_to_its_panel():
         assert box.height == pytest.approx(panel, rel=0.02)
     lefts = sorted({round(box.x0) for box in boxes})
     assert len(lefts) == 3  # each panel clips to its own square
+
+
+def test_convergence_legend_fits_a_single_row_of_panels():
+    from optbench.report.bands import Band
+    from optbench.report.figures import convergence
+    from optbench.report.frames import optimizer_colours
+
+    names = [f"opt{i:02d}" for i in range(25)]
+    curve = np.logspace(2, -9, 5)
+    lines = [Band(f"{n} learning_rate=0.001 momentum=0.9", curve, curve, curve) for n in names]
+    fig = convergence("one landscape", np.arange(1.0, 6.0), {"sphere": lines},
+                      optimizer_colours(names))  # fmt: skip
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    assert len(fig.legends[0].get_texts()) == 25
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.height and box.x1 <= fig.bbox.width

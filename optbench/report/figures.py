@@ -20,6 +20,7 @@ MAJOR_TICKS = 6
 PANEL = (3.1, 2.5)  # inches per small-multiple panel
 LEGEND_WIDTH = 2.2  # inches to the right of the panels
 LEGEND_CHARS = 30  # a legend label longer than this wraps
+LEGEND_LINE = 0.16  # inches per line of an x-small legend
 TRAJECTORY = "x."
 
 
@@ -59,12 +60,14 @@ def convergence(
     n = len(panels)
     columns = min(columns, n)
     rows = -(-n // columns)
-    width, height = PANEL[0] * columns + LEGEND_WIDTH, PANEL[1] * rows + 1.0
+    lines = sum(wrapped(short(name)).count("\n") + 1 for name in _legend_names(panels))
+    width = PANEL[0] * columns + LEGEND_WIDTH
+    height = max(PANEL[1] * rows + 1.0, 0.95 + LEGEND_LINE * lines)  # the legend fits below
     fig = Figure(figsize=(width, height), dpi=DPI)
     fig.subplots_adjust(
         left=0.75 / width,
         right=1 - LEGEND_WIDTH / width,
-        bottom=0.55 / height,
+        bottom=1 - (0.45 + PANEL[1] * rows) / height,  # extra height (a long legend) below
         top=1 - 0.75 / height,
         wspace=0.28,
         hspace=0.45,
@@ -93,6 +96,17 @@ def convergence(
         frameon=False,
     )
     return fig
+
+
+def _legend_names(panels: Mapping[str, Sequence[Band]]) -> list[str]:
+    """The convergence legend's labels, each once, in the order the panels draw them."""
+    names = [
+        band.setting if band.median is not None else f"{band.setting} (final)"
+        for lines in panels.values()
+        for band in lines
+        if band.median is not None or band.point is not None
+    ]
+    return list(dict.fromkeys(names))
 
 
 def _convergence_panel(ax, steps: np.ndarray, lines: Sequence[Band], colours) -> None:
