@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
@@ -109,7 +110,10 @@ def _legend_names(panels: Mapping[str, Sequence[Band]]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _convergence_panel(ax, steps: np.ndarray, lines: Sequence[Band], colours) -> None:
+def _convergence_panel(
+    ax: Axes, steps: np.ndarray, lines: Sequence[Band], colours: Mapping[str, tuple]
+) -> None:
+    """One landscape's bands (median line, quartile band) and scipy points, on log-log axes."""
     starts, lows = [], []
     for band in lines:
         colour = _colour(colours, band.setting)

@@ -4,10 +4,11 @@ many times faster than one Axes per panel."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -16,6 +17,7 @@ from optbench import registry
 from optbench.landscapes.plot import grid_values
 from optbench.report.figures import DPI, short
 
+Place = Callable[[np.ndarray], np.ndarray]
 SHADE_RESOLUTION = 200  # about one grid point per pixel of a panel
 PANEL = 2.0  # inches per panel side
 GAP_X, GAP_Y = 0.04, 0.12  # between panels, in panel sides (the row gap holds the titles)
@@ -62,7 +64,7 @@ def landscape_view(
             norm=norm,
             interpolation="nearest",
         )
-        place = lambda points, at=corner: (points[:, :2] - lower) / span + at  # noqa: E731
+        place = _placer(lower, span, corner)
         _panel(ax, place, landscape.minimizers, lines, colours[setting.split(" ")[0]], square)
         ax.add_patch(
             Rectangle(corner, 1, 1, fill=False, edgecolor="black", linewidth=0.8, clip_on=False)
@@ -87,7 +89,19 @@ def landscape_view(
     return fig
 
 
-def _panel(ax, place, minimizers: np.ndarray, lines, colour: tuple, square: Rectangle) -> None:
+def _placer(lower: np.ndarray, span: np.ndarray, corner: np.ndarray) -> Place:
+    """Landscape coordinates → the unit square at `corner` of the tiled Axes."""
+    return lambda points: (points[:, :2] - lower) / span + corner
+
+
+def _panel(
+    ax: Axes,
+    place: Place,
+    minimizers: np.ndarray,
+    lines: Sequence[np.ndarray],
+    colour: tuple,
+    square: Rectangle,
+) -> None:
     """A panel's minimisers and paths (each setting's paths as one NaN-separated line), clipped
     to its square (set after plotting: the Axes gives a new line its own clip otherwise)."""
     stars = place(minimizers)
