@@ -1,4 +1,5 @@
-"""Report speed: `optbench report` on a default-study-sized results set (goal: ≤ 30 s on 2 cores).
+"""Report and compare speed on default-study-sized results sets (goal: report ≤ 30 s on 2 cores;
+compare of two such sets well under a minute).
 
     .venv/bin/pytest benchmarks/bench_report.py --benchmark-only
     OPTBENCH_BENCH_REPORT_RESULTS=results/default .venv/bin/pytest benchmarks/bench_report.py
@@ -7,6 +8,8 @@ The synthetic set has the default study's shape: 32 landscapes (20 2-D, 12 at di
 optimizer settings × 100 starts = 195,200 rows, 14 f_gap curve points per optax run and recorded
 paths for the first 3 starts of every 2-D setting. Numbers are drawn, not run: only the report's
 own work is timed. Set OPTBENCH_BENCH_REPORT_RESULTS to time a real results folder instead.
+The compare benchmark tests a second synthetic set (another seed: other draws, same cells, same
+seeds and starts, so every cell is paired) against the first, 1,952 cells.
 """
 
 from __future__ import annotations
@@ -155,3 +158,32 @@ def test_report_default_study_size(benchmark, results, tmp_path):
         html_mb=Path(html).stat().st_size / 1e6,
     )
     assert Path(html).exists()
+
+
+@pytest.fixture(scope="module")
+def second(results, tmp_path_factory) -> Path:
+    """Another synthetic set (seed 1); with OPTBENCH_BENCH_REPORT_RESULTS, that folder again."""
+    if os.environ.get("OPTBENCH_BENCH_REPORT_RESULTS"):
+        return results[0]
+    folder = tmp_path_factory.mktemp("results-new")
+    starts = int(os.environ.get("OPTBENCH_BENCH_REPORT_STARTS", "100"))
+    synthetic_results(folder, starts=starts, seed=1)
+    return folder
+
+
+def test_compare_default_study_size(benchmark, results, second, tmp_path):
+    """`optbench compare` of two default-study-sized sets, with its page written."""
+    from optbench.compare import compare, write
+
+    def run():
+        comparison = compare(results[0], second)
+        write(comparison, tmp_path / "compare")
+        return comparison
+
+    started = time.perf_counter()
+    comparison = benchmark.pedantic(run, rounds=1, iterations=1)
+    cells = comparison.table.drop_duplicates(["problem", "setting"]).shape[0]
+    benchmark.extra_info.update(cells=cells, seconds=time.perf_counter() - started)
+    if second != results[0]:  # the synthetic pair: every (landscape, setting) cell in common
+        assert cells == 32 * 61 and comparison.only_base == comparison.only_new == 0
+    assert (tmp_path / "compare" / "compare.html").exists()

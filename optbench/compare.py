@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import os
 import re
-import warnings
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from math import comb
 
 import numpy as np
@@ -24,7 +25,9 @@ from scipy import stats
 
 from optbench import rollup
 from optbench.errors import OptbenchError
-from optbench.report.frames import gather, label_runs
+from optbench.report.frames import label_runs, read
+from optbench.report.intervals import percentile_intervals
+from optbench.report.signed_rank import wilcoxon_many
 
 CORRECTIONS = ("holm", "bh", "none")
 DEFAULT_FAIL_ON = "success_rate:-0.05,ert:+10%,test_acc:-0.002"
@@ -93,11 +96,32 @@ def coco_scores(base: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.n
 
 def a12(base: np.ndarray, new: np.ndarray, lower_is_better: bool) -> float:
     """Vargha–Delaney A12 from the U statistic: P(a new run beats a base run) + ½ P(tie)."""
-    if len(base) == 0 or len(new) == 0:
-        return math.nan
-    u_base = stats.mannwhitneyu(base, new, alternative="two-sided").statistic
-    share = float(u_base) / (len(base) * len(new))
-    return share if lower_is_better else 1.0 - share
+    return float(a12_many([(base, new, lower_is_better)])[0])
+
+
+def a12_many(cells: Sequence[tuple[np.ndarray, np.ndarray, bool]]) -> np.ndarray:
+    """`a12` of many (base, new, lower_is_better) cells: the U statistics of cells with equal
+    sizes come from one vectorized scipy.stats.mannwhitneyu call (NaN where a side is empty)."""
+    out = np.full(len(cells), np.nan)
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (base, new, _) in enumerate(cells):
+        if len(base) and len(new):
+            groups[len(base), len(new)].append(i)
+    for (nb, nn), members in groups.items():
+        base = np.stack([cells[i][0] for i in members])
+        new = np.stack([cells[i][1] for i in members])
+        u_base = stats.mannwhitneyu(base, new, alternative="two-sided", axis=-1).statistic
+        share = np.asarray(u_base, dtype=float) / (nb * nn)
+        lower = np.array([cells[i][2] for i in members])
+        out[members] = np.where(lower, share, 1.0 - share)
+    return out
+
+
+def fill_a12(rows: list[dict]) -> None:
+    """Set `a12` of every row that asks for one (`_a12`: base, new, lower_is_better)."""
+    wanted = [row for row in rows if "_a12" in row]
+    for row, value in zip(wanted, a12_many([row.pop("_a12") for row in wanted]), strict=True):
+        row["a12"] = float(value)
 
 
 def paired_order(base: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
@@ -112,28 +136,47 @@ def paired_order(base: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.
     return np.arange(len(b)), np.array([position[key] for key in b])
 
 
-def location_test(base: np.ndarray, new: np.ndarray, pairing) -> tuple[float, str, float]:
-    """p of a two-sided location test: Wilcoxon when paired, else Mann–Whitney; and the
-    smallest p the test could give at these sizes (for the underpowered check)."""
+def location_test(
+    base: np.ndarray, new: np.ndarray, pairing
+) -> tuple[float, str, float, np.ndarray | None]:
+    """p of a two-sided location test: Wilcoxon when paired, else Mann–Whitney; the smallest p
+    the test could give at these sizes (for the underpowered check); and, for a paired cell
+    with some difference, the differences, its p left NaN for `fill_wilcoxon` to compute
+    with every other cell's in one go."""
     nb, nn = len(base), len(new)
     if nb == 0 or nn == 0:
-        return math.nan, "-", 1.0
+        return math.nan, "-", 1.0, None
     if pairing is not None:
         differences = new[pairing[1]] - base[pairing[0]]
         if not np.any(differences):
-            return 1.0, "wilcoxon", 2.0 / 2**nb
-        return float(stats.wilcoxon(differences).pvalue), "wilcoxon", 2.0 / 2**nb
+            return 1.0, "wilcoxon", 2.0 / 2**nb, None
+        return math.nan, "wilcoxon", 2.0 / 2**nb, differences
     if np.all(base == base[0]) and np.all(new == base[0]):
-        return 1.0, "mann-whitney", 2.0 / comb(nb + nn, nb)
+        return 1.0, "mann-whitney", 2.0 / comb(nb + nn, nb), None
     p = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
-    return p, "mann-whitney", 2.0 / comb(nb + nn, nb)
+    return p, "mann-whitney", 2.0 / comb(nb + nn, nb), None
 
 
+def fill_wilcoxon(rows: list[dict]) -> None:
+    """Set `p` of every row that holds paired differences (`_wilcoxon`), all cells at once."""
+    wanted = [row for row in rows if row.get("_wilcoxon") is not None]
+    for row, p in zip(wanted, wilcoxon_many([row["_wilcoxon"] for row in wanted]), strict=True):
+        row["p"] = float(p)
+    for row in rows:
+        row.pop("_wilcoxon", None)
+
+
+@cache
 def fisher(k_base: int, n_base: int, k_new: int, n_new: int) -> tuple[float, float]:
-    """Fisher's exact p for the success counts, and the smallest p these sizes allow."""
+    """Fisher's exact p for the success counts, and the smallest p these sizes allow (cached:
+    many cells share their counts)."""
     p = stats.fisher_exact([[k_new, n_new - k_new], [k_base, n_base - k_base]]).pvalue
-    extreme = stats.fisher_exact([[n_new, 0], [0, n_base]]).pvalue
-    return float(p), float(extreme)
+    return float(p), _fisher_floor(n_base, n_new)
+
+
+@cache
+def _fisher_floor(n_base: int, n_new: int) -> float:
+    return float(stats.fisher_exact([[n_new, 0], [0, n_base]]).pvalue)
 
 
 def _ert(signed: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -143,27 +186,53 @@ def _ert(signed: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.where(successes > 0, np.abs(signed).sum(axis=axis) / successes, np.inf)
 
 
-def ratio_interval(base: np.ndarray, new: np.ndarray, statistic, seed: int) -> tuple[float, float]:
-    """Percentile bootstrap interval (scipy.stats.bootstrap) of statistic(new) / statistic(base)."""
-    if len(base) < 2 or len(new) < 2:
-        return math.nan, math.nan
+def ert_ratio(base: np.ndarray, new: np.ndarray, axis: int = -1) -> np.ndarray:
+    """ERT(new) / ERT(base) of signed evaluations (see `_ert`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _ert(new, axis=axis) / _ert(base, axis=axis)
 
-    def ratio(b, n, axis=-1):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return statistic(n, axis=axis) / statistic(b, axis=axis)
 
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # infinite ERTs of resamples without a success
-        result = stats.bootstrap(
-            (base, new),
-            ratio,
-            n_resamples=BOOTSTRAP_RESAMPLES,
-            vectorized=True,
-            method="percentile",
-            rng=seed,
+def median_ratio(base: np.ndarray, new: np.ndarray, axis: int = -1) -> np.ndarray:
+    """median(new) / median(base)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sorted_median(new, axis) / sorted_median(base, axis)
+
+
+def sorted_median(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """`np.median` by a full sort: numpy's SIMD sort of short rows is ~10× faster than the
+    partition np.median uses, which matters for 2 × 999 resamples of every cell (same values,
+    NaN where a row holds one)."""
+    ordered = np.sort(values, axis=axis)
+    n = ordered.shape[axis]
+    low = np.take(ordered, (n - 1) // 2, axis=axis)
+    high = np.take(ordered, n // 2, axis=axis)
+    middle = (low + high) / 2
+    return np.where(np.isnan(np.take(ordered, -1, axis=axis)), np.nan, middle)
+
+
+RATIOS = {"ert": ert_ratio, "median": median_ratio}
+
+
+def ratio_intervals(rows: list[dict], seed: int) -> None:
+    """Fill `ratio_low` / `ratio_high` of every row that asks for one (`_ratio`: the statistic,
+    `_samples`: base and new) with a percentile bootstrap interval (scipy.stats.bootstrap,
+    vectorized over the cells of equal sizes); NaN where a side has fewer than two runs."""
+    for name, statistic in RATIOS.items():
+        wanted = [row for row in rows if row.get("_ratio") == name]
+        if not wanted:
+            continue
+        bounds = percentile_intervals(
+            [row["_samples"] for row in wanted],
+            statistic,
+            paired=False,
+            resamples=BOOTSTRAP_RESAMPLES,
+            seed=seed,
         )
-    low, high = result.confidence_interval
-    return float(low), float(high)
+        for row, (low, high) in zip(wanted, bounds, strict=True):
+            row["ratio_low"], row["ratio_high"] = float(low), float(high)
+    for row in rows:
+        row.pop("_ratio", None)
+        row.pop("_samples", None)
 
 
 def with_costs(runs: pd.DataFrame, target: float) -> pd.DataFrame:
@@ -175,18 +244,15 @@ def with_costs(runs: pd.DataFrame, target: float) -> pd.DataFrame:
     return runs.assign(_fev=fev, _gap=gap.fillna(np.inf), _signed=fev.where(fev.notna(), -spent))
 
 
-def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[dict]:
+def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
     pairing = paired_order(base, new)
     score_b, score_n = coco_scores(base, new)
-    p_rank, test, floor = location_test(score_b, score_n, pairing)
-    rank_a12 = a12(score_b, score_n, lower_is_better=True)
+    p_rank, test, floor, d_rank = location_test(score_b, score_n, pairing)
     hit_b, hit_n = base["_fev"].notna().to_numpy(), new["_fev"].notna().to_numpy()
     p_fisher, fisher_floor = fisher(int(hit_b.sum()), len(base), int(hit_n.sum()), len(new))
     signed_b, signed_n = base["_signed"].to_numpy(), new["_signed"].to_numpy()
-    low, high = ratio_interval(signed_b, signed_n, _ert, seed)
     wall_b, wall_n = base["wall_s"].astype(float).to_numpy(), new["wall_s"].astype(float).to_numpy()
-    p_wall, wall_test, wall_floor = location_test(wall_b, wall_n, pairing)
-    wall_low, wall_high = ratio_interval(wall_b, wall_n, np.median, seed)
+    p_wall, wall_test, wall_floor, d_wall = location_test(wall_b, wall_n, pairing)
     gap_b, gap_n = float(np.median(base["_gap"])), float(np.median(new["_gap"]))
     return [
         {
@@ -195,7 +261,7 @@ def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[di
             "new": hit_n.mean(),
             "p": p_fisher,
             "test": "fisher",
-            "a12": a12(hit_b.astype(float), hit_n.astype(float), False),
+            "_a12": (hit_b.astype(float), hit_n.astype(float), False),
             "p_floor": fisher_floor,
         },
         {
@@ -204,10 +270,11 @@ def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[di
             "new": float(_ert(signed_n)),
             "p": p_rank,
             "test": test,
-            "a12": rank_a12,
+            "_a12": (score_b, score_n, True),
+            "_wilcoxon": d_rank,
             "p_floor": floor,
-            "ratio_low": low,
-            "ratio_high": high,
+            "_ratio": "ert",
+            "_samples": (signed_b, signed_n),
         },
         {
             "metric": "median_gap",
@@ -224,15 +291,16 @@ def _landscape_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[di
             "new": float(np.median(wall_n)),
             "p": p_wall,
             "test": wall_test,
-            "a12": a12(wall_b, wall_n, True),
+            "_a12": (wall_b, wall_n, True),
+            "_wilcoxon": d_wall,
             "p_floor": wall_floor,
-            "ratio_low": wall_low,
-            "ratio_high": wall_high,
+            "_ratio": "median",
+            "_samples": (wall_b, wall_n),
         },
     ]
 
 
-def _network_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[dict]:
+def _network_cell(base: pd.DataFrame, new: pd.DataFrame) -> list[dict]:
     pairing = paired_order(base, new)
     rows = []
     for metric, lower_is_better in (("test_acc", False), ("wall_s", True)):
@@ -240,8 +308,7 @@ def _network_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[dict
             continue
         b = base[metric].astype(float).to_numpy()
         n = new[metric].astype(float).to_numpy()
-        p, test, floor = location_test(b, n, pairing)
-        low, high = ratio_interval(b, n, np.median, seed)
+        p, test, floor, differences = location_test(b, n, pairing)
         rows.append(
             {
                 "metric": metric,
@@ -249,10 +316,11 @@ def _network_cell(base: pd.DataFrame, new: pd.DataFrame, seed: int) -> list[dict
                 "new": float(np.median(n)),
                 "p": p,
                 "test": test,
-                "a12": a12(b, n, lower_is_better),
+                "_a12": (b, n, lower_is_better),
+                "_wilcoxon": differences,
                 "p_floor": floor,
-                "ratio_low": low,
-                "ratio_high": high,
+                "_ratio": "median",
+                "_samples": (b, n),
             }
         )
     return rows
@@ -335,9 +403,12 @@ def compare(
     rows = []
     for cell in common:
         b, n = cells_b[cell], cells_n[cell]
-        found = _landscape_cell(b, n, seed) if cell[0] == "landscape" else _network_cell(b, n, seed)
+        found = _landscape_cell(b, n) if cell[0] == "landscape" else _network_cell(b, n)
         key = dict(zip(["runner", "problem", "setting"], cell, strict=True))
         rows.extend(key | {"n_base": len(b), "n_new": len(n)} | r for r in found)
+    ratio_intervals(rows, seed)
+    fill_a12(rows)
+    fill_wilcoxon(rows)
     table = _judge(pd.DataFrame(rows), correction, alpha, thresholds)
     return Comparison(
         table,
@@ -351,14 +422,14 @@ def compare(
 
 def _sides(base, new) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both sides labelled together, so one setting has one label on either side."""
-    runs_b, runs_n = gather(base).runs, gather(new).runs
+    runs_b, runs_n = read(base, curves=False)[0], read(new, curves=False)[0]
     if set(runs_b["runner"]) != set(runs_n["runner"]):
         raise OptbenchError(
             f"base ran {sorted(set(runs_b['runner']))} but new ran {sorted(set(runs_n['runner']))}"
             ": different studies"
         )
     joined = pd.concat([runs_b.assign(_side=0), runs_n.assign(_side=1)], ignore_index=True)
-    labelled = label_runs(joined.drop(columns=["setting", "problem_label", "group"]))
+    labelled = label_runs(joined, groups=False)  # cells need no landscape group
     return (
         labelled[labelled["_side"].eq(0)].reset_index(drop=True),
         labelled[labelled["_side"].eq(1)].reset_index(drop=True),

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 from optbench.cli import main
-from optbench.compare import a12, compare, correct, parse_fail_on
+from optbench.compare import a12, a12_many, compare, correct, parse_fail_on
 from optbench.contracts import RunResult
 from optbench.errors import OptbenchError
 from optbench.store import ResultsStore
@@ -135,3 +135,44 @@ def test_a12_from_mann_whitney():
     assert a12(np.array([1.0, 2.0]), np.array([3.0, 4.0]), lower_is_better=True) == 0.0
     assert a12(np.array([1.0, 2.0]), np.array([3.0, 4.0]), lower_is_better=False) == 1.0
     assert a12(np.array([1.0, 3.0]), np.array([1.0, 3.0]), lower_is_better=True) == 0.5
+
+
+def test_a12_many_equals_one_cell_at_a_time():
+    rng = np.random.default_rng(1)
+    cells = [
+        (rng.normal(size=nb).round(1), rng.normal(0.3, size=nn).round(1), lower)
+        for nb, nn, lower in ((5, 5, True), (5, 5, False), (7, 4, True), (5, 5, True), (0, 3, True))
+    ]
+    many = a12_many(cells)
+    for value, (base, new, lower) in zip(many[:4], cells[:4], strict=True):
+        u = stats.mannwhitneyu(base, new).statistic / (len(base) * len(new))
+        assert value == pytest.approx(u if lower else 1 - u, abs=1e-12)
+    assert np.isnan(many[4]) and np.isnan(a12(np.array([]), np.array([1.0]), True))
+
+
+def test_wilcoxon_many_equals_scipy_cell_by_cell():
+    from optbench.report.signed_rank import method_of, wilcoxon_many
+
+    rng = np.random.default_rng(2)
+    cells = []
+    for n in (6, 10, 13, 30, 60):
+        cells.append(rng.normal(size=n))  # no ties: scipy's exact null distribution
+        cells.append(np.round(rng.normal(size=n)))  # ties and zeros: permutation or normal
+        tied = rng.normal(size=n)
+        tied[:2] = 0.0
+        cells.append(tied)
+    methods = {method_of(d) for d in cells}
+    assert methods == {"exact", "permutation", "asymptotic"}
+    expected = [stats.wilcoxon(d).pvalue for d in cells]
+    assert wilcoxon_many(cells).tolist() == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_sorted_median_equals_numpy_median():
+    from optbench.compare import sorted_median
+
+    rng = np.random.default_rng(4)
+    for shape in ((7,), (3, 10), (2, 5, 9)):
+        values = rng.lognormal(size=shape)
+        assert np.array_equal(sorted_median(values), np.median(values, axis=-1))
+    with_nan = np.array([[1.0, np.nan, 3.0], [1.0, 2.0, 4.0]])
+    assert np.array_equal(sorted_median(with_nan), np.median(with_nan, axis=-1), equal_nan=True)

@@ -84,11 +84,11 @@ def test_html_is_offline_and_files_deterministic(small_study, small_report, tmp_
     assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
     pngs = sorted(p.name for p in small_report.glob("*.png"))
-    assert pngs == [
-        "convergence-beale.png",
-        "convergence-booth.png",
+    assert pngs == [  # beale and booth are both unimodal: one convergence figure, two panels
+        "convergence-unimodal.png",
         "ecdf.png",
-        *[p for p in pngs if p.startswith("landscape-")],
+        "landscape-beale.png",
+        "landscape-booth.png",
     ]
     again = CliRunner().invoke(main, ["report", str(small_study), "-o", str(tmp_path)])
     assert again.exit_code == 0, again.output
@@ -152,11 +152,74 @@ def test_missing_folder_is_a_usage_error(tmp_path):
     assert out.exit_code == 2 and "does not exist" in out.output
 
 
-def test_ert_interval_holds_the_ert():
-    from optbench.report.tables import ert_interval
+def test_ert_intervals_hold_the_ert():
+    from optbench.report.tables import ert_intervals
 
     hit = np.array([True, False, True, True])
     spent = np.array([10.0, 50.0, 20.0, 30.0])
-    low, high = ert_interval(hit, spent, np.random.default_rng(0))
-    assert low <= 110 / 3 <= high
-    assert ert_interval(np.zeros(3, bool), spent[:3], np.random.default_rng(0)) == (np.inf, np.inf)
+    other = np.array([True, True, False, False, True, False])
+    cost = np.array([5.0, 7.0, 90.0, 90.0, 9.0, 90.0])
+    intervals = ert_intervals([(hit, spent), (np.zeros(3, bool), spent[:3]), (other, cost)])
+    assert intervals[0, 0] <= 110 / 3 <= intervals[0, 1]
+    assert intervals[2, 0] <= 291 / 3 <= intervals[2, 1]
+    assert intervals[0, 0] >= 10.0 and intervals[2, 0] >= 5.0  # never below the cheapest success
+    assert intervals[1].tolist() == [np.inf, np.inf]
+    single = ert_intervals([(np.array([True]), np.array([12.0]))])
+    assert single.tolist() == [[12.0, 12.0]]
+
+
+def test_ert_intervals_batched_equal_scipy_one_cell_at_a_time():
+    from scipy import stats
+
+    from optbench.report.tables import ert_intervals, success_per_evaluation
+
+    rng = np.random.default_rng(3)
+    cells = [(rng.random(20) < 0.5, rng.uniform(10, 100, 20)) for _ in range(5)]
+    batched = ert_intervals(cells)
+    for i, (hit, spent) in enumerate(cells):
+        alone = stats.bootstrap(
+            (hit.astype(float), spent),
+            success_per_evaluation,
+            n_resamples=999,
+            paired=True,
+            vectorized=True,
+            method="percentile",
+            rng=0,
+        ).confidence_interval
+        assert batched[i].tolist() == pytest.approx([1 / alone.high, 1 / alone.low], rel=1e-12)
+        assert batched[i, 0] <= spent.sum() / hit.sum() <= batched[i, 1]
+
+
+def test_landscape_view_clips_each_path_to_its_panel():
+    from optbench.report.frames import optimizer_colours
+    from optbench.report.views import landscape_view
+
+    outside = np.array([[0.0, 0.0], [-40.0, 30.0], [-10.0, 0.0]])  # bukin6: x in [-15, -5]
+    paths = {name: [outside] for name in ("adam", "sgd", "bfgs")}
+    fig = landscape_view("bukin6", {"dim": 2}, paths, optimizer_colours(["adam", "sgd", "bfgs"]))
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    panel = ax.bbox.width / 3 / 1.04  # three panels a row, a small gap between them
+    boxes = [line.get_clip_box() for line in ax.lines]
+    assert len(boxes) == 3 * 5  # stars, halo, path, starts, ends per panel
+    for box in boxes:
+        assert box.width == pytest.approx(panel, rel=0.02)
+        assert box.height == pytest.approx(panel, rel=0.02)
+    lefts = sorted({round(box.x0) for box in boxes})
+    assert len(lefts) == 3  # each panel clips to its own square
+
+
+def test_convergence_legend_fits_a_single_row_of_panels():
+    from optbench.report.bands import Band
+    from optbench.report.figures import convergence
+    from optbench.report.frames import optimizer_colours
+
+    names = [f"opt{i:02d}" for i in range(25)]
+    curve = np.logspace(2, -9, 5)
+    lines = [Band(f"{n} learning_rate=0.001 momentum=0.9", curve, curve, curve) for n in names]
+    fig = convergence("one landscape", np.arange(1.0, 6.0), {"sphere": lines},
+                      optimizer_colours(names))  # fmt: skip
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    assert len(fig.legends[0].get_texts()) == 25
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.height and box.x1 <= fig.bbox.width

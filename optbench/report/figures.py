@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
-from optbench import registry
-from optbench.landscapes.plot import grid_values
+from optbench.report.bands import GAP_FLOOR, Band
 
 DPI = 100
-GAP_FLOOR = 1e-16
+CONVERGENCE_COLUMNS = 4
+ECDF_COLUMNS = 2
+MAJOR_TICKS = 6
+PANEL = (3.1, 2.5)  # inches per small-multiple panel
+LEGEND_WIDTH = 2.2  # inches to the right of the panels
+LEGEND_CHARS = 30  # a legend label longer than this wraps
+LEGEND_LINE = 0.16  # inches per line of an x-small legend
 TRAJECTORY = "x."
 
 
 def short(setting: str) -> str:
     """A setting's label as figures show it: `learning_rate` as `lr`."""
     return setting.replace("learning_rate", "lr")
+
+
+def wrapped(label: str, width: int = LEGEND_CHARS) -> str:
+    """A long legend label over several lines (settings with several swept values)."""
+    return textwrap.fill(label, width, subsequent_indent="  ", break_on_hyphens=False)
 
 
 def _legend(ax, **kwargs) -> None:
@@ -37,80 +49,114 @@ def _colour(colours: Mapping[str, tuple], setting: str) -> tuple:
     return colours[setting.split(" ")[0]]
 
 
-def gap_matrix(curves: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """f_gap curves as runs × steps; a run that stopped early keeps its last gap (converged)
-    or +inf (diverged) for the steps after it."""
-    gaps = curves[curves["name"].eq("f_gap")]
-    if gaps.empty:
-        return pd.DataFrame()
-    matrix = gaps.pivot_table(index="run_key", columns="step", values="value", aggfunc="first")
-    status = runs.set_index("run_key")["status"].reindex(matrix.index)
-    diverged = status.eq("diverged").to_numpy()
-    filled = matrix.ffill(axis=1)
-    filled[diverged] = matrix[diverged].fillna(np.inf)
-    return filled
-
-
 def convergence(
-    problem: str,
-    runs: pd.DataFrame,
-    gaps: pd.DataFrame,
-    settings: Sequence[str],
+    title: str,
+    steps: np.ndarray,
+    panels: Mapping[str, Sequence[Band]],
     colours: Mapping[str, tuple],
+    columns: int = CONVERGENCE_COLUMNS,
 ) -> Figure:
-    """Median f_gap against evaluations (log-log), quartile band; scipy methods as points."""
-    fig = Figure(figsize=(7.6, 4.0), dpi=DPI)
-    fig.subplots_adjust(left=0.1, right=0.6, bottom=0.13, top=0.92)
-    ax = fig.add_subplot()
-    steps = gaps.columns.to_numpy(dtype=float) + 1
+    """Small multiples, one panel per landscape: median f_gap against evaluations (log-log)
+    with the quartile band; scipy methods as points; one legend for all panels."""
+    n = len(panels)
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    lines = sum(wrapped(short(name)).count("\n") + 1 for name in _legend_names(panels))
+    width = PANEL[0] * columns + LEGEND_WIDTH
+    height = max(PANEL[1] * rows + 1.0, 0.95 + LEGEND_LINE * lines)  # the legend fits below
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(
+        left=0.75 / width,
+        right=1 - LEGEND_WIDTH / width,
+        bottom=1 - (0.45 + PANEL[1] * rows) / height,  # extra height (a long legend) below
+        top=1 - 0.75 / height,
+        wspace=0.28,
+        hspace=0.45,
+    )
+    axes = fig.subplots(rows, columns, squeeze=False)
+    legend: dict[str, object] = {}
+    for i, (ax, (problem, lines)) in enumerate(zip(axes.ravel(), panels.items(), strict=False)):
+        _convergence_panel(ax, steps, lines, colours)
+        ax.set_title(problem, fontsize="small", pad=3)
+        ax.tick_params(labelsize="x-small")
+        if i % columns == 0:
+            ax.set_ylabel("f − f_min", fontsize="small")
+        if i >= n - columns:
+            ax.set_xlabel("function evaluations", fontsize="small")
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(name, handle)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: median and quartile band", fontsize="medium")
+    fig.legend(
+        list(legend.values()),
+        [wrapped(short(name)) for name in legend],
+        loc="upper left",
+        bbox_to_anchor=(1 - (LEGEND_WIDTH - 0.1) / width, 1 - 0.75 / height),
+        fontsize="x-small",
+        frameon=False,
+    )
+    return fig
+
+
+def _legend_names(panels: Mapping[str, Sequence[Band]]) -> list[str]:
+    """The convergence legend's labels, each once, in the order the panels draw them."""
+    names = [
+        band.setting if band.median is not None else f"{band.setting} (final)"
+        for lines in panels.values()
+        for band in lines
+        if band.median is not None or band.point is not None
+    ]
+    return list(dict.fromkeys(names))
+
+
+def _convergence_panel(
+    ax: Axes, steps: np.ndarray, lines: Sequence[Band], colours: Mapping[str, tuple]
+) -> None:
+    """One landscape's bands (median line, quartile band) and scipy points, on log-log axes."""
     starts, lows = [], []
-    for setting in settings:
-        part = runs[runs["setting"].eq(setting)]
-        keys = part["run_key"][part["run_key"].isin(gaps.index)]
-        colour = _colour(colours, setting)
-        if len(keys):
-            values = np.clip(gaps.loc[keys].to_numpy(), GAP_FLOOR, None)
-            q1, median, q3 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0, method="nearest")
-            starts.append(q3[0])
-            lows.append(np.nanmin(q1))
-            ax.plot(steps, median, color=colour, linewidth=1.4, label=setting)
-            ax.fill_between(steps, q1, q3, color=colour, alpha=0.15, linewidth=0)
-        elif len(part):
-            gap = np.clip(part["f_gap"].astype(float).median(), GAP_FLOOR, 1e300)
-            lows.append(gap)
+    for band in lines:
+        colour = _colour(colours, band.setting)
+        if band.median is not None:
+            starts.append(band.q3[0])
+            lows.append(np.nanmin(band.q1))
+            ax.plot(steps, band.median, color=colour, linewidth=1.4, label=band.setting)
+            ax.fill_between(steps, band.q1, band.q3, color=colour, alpha=0.15, linewidth=0)
+        elif band.point is not None:
+            lows.append(band.point[1])
             ax.plot(
-                part["n_fev"].median(),
-                gap,
+                *band.point,
                 "o",
                 color=colour,
                 markersize=6,
                 markeredgecolor="black",
                 markeredgewidth=0.5,
-                label=f"{setting} (final)",
+                label=f"{band.setting} (final)",
             )
     ax.set_xscale("log")
     ax.set_yscale("log")
     finite = [v for v in starts if np.isfinite(v)]
     if finite:  # diverging quartiles would stretch the axis past anything readable
         ax.set_ylim(max(min(lows) / 5, GAP_FLOOR), max(finite) * 1e2)
-    ax.set_xlabel("function evaluations")
-    ax.set_ylabel("f − f_min (median, quartile band)")
-    ax.set_title(problem)
+    for axis in (ax.xaxis, ax.yaxis):  # minor log ticks cost most of a panel's drawing
+        axis.set_major_locator(LogLocator(base=10, numticks=MAJOR_TICKS))
+        axis.set_minor_locator(NullLocator())
     ax.grid(True, which="major", alpha=0.3)
-    _outside_legend(ax)
-    return fig
 
 
 def ecdfs(
     panels: Mapping[str, tuple[pd.DataFrame, pd.Series]], colours: Mapping[str, tuple]
 ) -> Figure:
-    """Runtime ECDFs, one panel per landscape group (first: all), area under each curve."""
+    """Runtime ECDFs, one panel per landscape group (first: all), two panels a row, one legend
+    with the area under each curve (of the first panel)."""
     n = len(panels)
-    fig = Figure(figsize=(3.6 * n + 3.6, 3.9), dpi=DPI, layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False, sharey=True)[0]
+    columns = min(n, ECDF_COLUMNS)
+    rows = -(-n // columns)
+    fig = Figure(figsize=(4.2 * columns + 2.6, 3.3 * rows), dpi=DPI, layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True)
     overall = next(iter(panels.values()))[1]
     order = overall.sort_values(ascending=False).index
-    for ax, (title, (curve, _)) in zip(axes, panels.items(), strict=True):
+    for i, (ax, (title, (curve, _))) in enumerate(zip(axes.ravel(), panels.items(), strict=False)):
         for setting in order:
             line = curve[curve["setting"].eq(setting)]
             ax.step(
@@ -119,22 +165,28 @@ def ecdfs(
                 where="post",
                 linewidth=1.3,
                 color=_colour(colours, setting),
-                label=f"{setting}  {overall[setting]:.2f}",
+                label=f"{short(setting)}  {overall[setting]:.2f}",
             )
         ax.set_xscale("log")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("evaluations / dimension")
-        ax.set_title(title)
+        ax.set_title(title, fontsize="medium")
         ax.grid(True, alpha=0.3)
-    _legend(
-        axes[-1],
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        borderaxespad=0,
+        if i >= n - columns:
+            ax.set_xlabel("evaluations / dimension")
+        if i % columns == 0:
+            ax.set_ylabel("fraction of (run, target) pairs")
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        loc="outside right upper",
+        fontsize="small",
+        frameon=False,
         title=f"AUC ({next(iter(panels))})",
-        title_fontsize="x-small",
+        title_fontsize="small",
     )
-    axes[0].set_ylabel("fraction of (run, target) pairs solved")
     return fig
 
 
@@ -212,70 +264,6 @@ def trajectories_of(curves: pd.DataFrame, keys: Sequence[str]) -> dict[str, np.n
     values = table.to_numpy()
     bounds = np.flatnonzero(np.r_[True, keys_column[1:] != keys_column[:-1], True])
     return {keys_column[a]: values[a:b] for a, b in itertools.pairwise(bounds)}
-
-
-def landscape_view(
-    problem: str,
-    options: Mapping[str, int | None],
-    paths: Mapping[str, list[np.ndarray]],
-    colours: Mapping[str, tuple],
-    columns: int = 6,
-) -> Figure:
-    """One small panel per setting: the landscape (log10 of f − f_min), its global minimisers
-    (red stars) and the setting's recorded paths from the same starts (× start, • end)."""
-    landscape = registry.landscape(problem).make(
-        dim=options.get("dim"), instance=int(options.get("instance") or 0)
-    )
-    _, _, values = grid_values(landscape, (0, 1), 120)
-    shade = np.log10(np.clip(values - landscape.f_min, 1e-12, None))
-    rows = -(-len(paths) // columns)
-    fig = Figure(figsize=(2.1 * columns, 2.1 * rows + 0.45), dpi=DPI)
-    axes = fig.subplots(rows, columns, squeeze=False)
-    fig.subplots_adjust(
-        left=0.01,
-        right=0.99,
-        bottom=0.01,
-        top=1 - 0.45 / (2.1 * rows + 0.45),
-        wspace=0.04,
-        hspace=0.16,
-    )
-    extent = (landscape.lower[0], landscape.upper[0], landscape.lower[1], landscape.upper[1])
-    for ax, (setting, lines) in zip(axes.ravel(), paths.items(), strict=False):
-        ax.imshow(shade, origin="lower", extent=extent, aspect="auto", cmap="viridis")
-        ax.plot(
-            landscape.minimizers[:, 0],
-            landscape.minimizers[:, 1],
-            "*",
-            color="red",
-            markersize=7,
-            markeredgecolor="white",
-            markeredgewidth=0.5,
-        )
-        colour = _colour(colours, setting)
-        for points in lines:
-            ax.plot(points[:, 0], points[:, 1], "-", color="white", linewidth=2.2, alpha=0.7)
-            ax.plot(points[:, 0], points[:, 1], "-", color=colour, linewidth=1.2)
-            ax.plot(points[0, 0], points[0, 1], "x", color="white", markersize=6)
-            ax.plot(
-                points[-1, 0],
-                points[-1, 1],
-                "o",
-                color=colour,
-                markersize=4,
-                markeredgecolor="black",
-                markeredgewidth=0.5,
-            )
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-        ax.set_title(short(setting), fontsize="x-small", pad=2)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    for ax in axes.ravel()[len(paths) :]:
-        ax.set_visible(False)
-    fig.suptitle(
-        f"{landscape.name}: log10(f − f_min), f_min = {landscape.f_min:.6g}", fontsize="medium"
-    )
-    return fig
 
 
 def network_run(

@@ -13,7 +13,7 @@ import pandas as pd
 
 from optbench import registry, rollup
 from optbench.errors import OptbenchError
-from optbench.store import Results, load_results
+from optbench.store import Results, ResultsStore
 
 Source = Results | str | os.PathLike[str]
 
@@ -35,34 +35,46 @@ class ReportData:
         return self.runs[self.runs["runner"].ne("landscape")]
 
 
-def _read(source: Source) -> tuple[Results, str]:
+def _read(source: Source, curves: bool) -> tuple[Results, str]:
     if isinstance(source, Results):
         return source, "(in memory)"
     path = Path(source)
     if not path.is_dir():
         raise OptbenchError(f"results folder {str(path)!r} does not exist")
-    return load_results(path), str(path)
+    return ResultsStore(path).load(curves=curves), str(path)
 
 
-def gather(sources: Source | Sequence[Source]) -> ReportData:
-    """Read every result set, join them and add `setting`, `problem_label` and `group`."""
+def read(
+    sources: Source | Sequence[Source], curves: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    """Every result set read and joined, unlabelled: runs (a run_key stored in two sets counts
+    once, from the later set; `source` and `source_index` added), curves (none unless `curves`)
+    and the sets' names."""
     if isinstance(sources, Results | str | os.PathLike):
         sources = [sources]
     if not sources:
         raise OptbenchError("a report needs at least one results folder")
-    runs, curves, names = [], [], []
+    runs, curve_frames, names = [], [], []
     for i, source in enumerate(sources):
-        results, name = _read(source)
+        results, name = _read(source, curves)
         runs.append(results.runs.assign(source=name, source_index=i))
-        curves.append(results.curves)
+        curve_frames.append(results.curves)
         names.append(name)
     frame = pd.concat(runs, ignore_index=True).drop_duplicates("run_key", keep="last")
-    curve = pd.concat([c for c in curves if not c.empty] or [curves[0]], ignore_index=True)
-    return ReportData(label_runs(frame.reset_index(drop=True)), curve, tuple(names))
+    kept = [c for c in curve_frames if not c.empty] or [curve_frames[0]]
+    curve = pd.concat(kept, ignore_index=True)
+    return frame.reset_index(drop=True), curve, tuple(names)
 
 
-def label_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs with `setting` (optimizer and swept hyperparameters), `problem_label` and `group`."""
+def gather(sources: Source | Sequence[Source], curves: bool = True) -> ReportData:
+    """Every result set read and joined, with `setting`, `problem_label` and `group` added."""
+    runs, curve, names = read(sources, curves)
+    return ReportData(label_runs(runs), curve, names)
+
+
+def label_runs(runs: pd.DataFrame, groups: bool = True) -> pd.DataFrame:
+    """Runs with `setting` (optimizer and swept hyperparameters), `problem_label` and `group`
+    (`groups=False`: landscape runs get group "-", which spares importing the landscapes)."""
     out = runs.copy()
     out["setting"] = ""
     out["problem_label"] = out["problem"].astype(str)
@@ -72,11 +84,16 @@ def label_runs(runs: pd.DataFrame) -> pd.DataFrame:
         out.loc[index, "setting"] = rollup.labels(part).to_numpy()
         if runner == "landscape":
             out.loc[index, "problem_label"] = rollup.problem_labels(part).to_numpy()
-            dims = part["dim"].astype(float) if "dim" in part else pd.Series(2.0, index=index)
-            out.loc[index, "group"] = [
-                landscape_group(p, d) for p, d in zip(part["problem"], dims, strict=True)
-            ]
+            out.loc[index, "group"] = _groups(part) if groups else "-"
     return out
+
+
+def _groups(part: pd.DataFrame) -> list[str]:
+    """Each landscape run's group, looked up once per (problem, dim) pair."""
+    dims = part["dim"].astype(float) if "dim" in part else pd.Series(2.0, index=part.index)
+    pairs = pd.MultiIndex.from_arrays([part["problem"].astype(str), dims])
+    found = {pair: landscape_group(*pair) for pair in pairs.unique()}
+    return [found[pair] for pair in pairs]
 
 
 def landscape_group(problem: str, dim: float) -> str:

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from optbench import rollup
-from optbench.report import figures, tables
+from optbench.report import bands, figures, tables, views
 from optbench.report.frames import ReportData
 from optbench.report.render import Section, Table, picture, slug
 
 TRAJECTORY_STARTS = 3
+GROUPS = ("unimodal", "multimodal", "n-D")
 MAX_NETWORK_FIGURES = 24
 
 
@@ -86,7 +87,7 @@ def ecdf_section(runs: pd.DataFrame, settings: list[str], colours) -> Section:
     """COCO's runtime ECDF over the target ladder: all landscapes, then each group."""
     chosen = runs[runs["setting"].isin(settings)]
     panels = {"all landscapes": tables.runtime_ecdf(chosen)}
-    for group in ("unimodal", "multimodal", "n-D"):
+    for group in GROUPS:
         part = chosen[chosen["group"].eq(group)]
         if len(part):
             n = part["problem_label"].nunique()
@@ -115,21 +116,26 @@ def ecdf_section(runs: pd.DataFrame, settings: list[str], colours) -> Section:
 def convergence_section(data: ReportData, runs: pd.DataFrame, settings, colours) -> Section | None:
     """Median gap against evaluations per landscape, one line per optimizer."""
     keys = runs["run_key"][runs["setting"].isin(settings)]
-    gaps = figures.gap_matrix(data.curves[data.curves["run_key"].isin(keys)], runs)
+    gaps = bands.gap_matrix(data.curves[data.curves["run_key"].isin(keys)], runs)
     if gaps.empty:
         return None
     section = Section("Convergence", "convergence")
     section.text.append(
         "Median f − f_min against function evaluations (log-log) over the runs of each optimizer "
-        "at its best-ranked setting, with the band between the first and third quartile. "
-        "Methods that record no curve (scipy) appear as one point: their median evaluations "
-        "and median final gap."
+        "at its best-ranked setting, with the band between the first and third quartile: one "
+        "panel per landscape, one figure per landscape group. Methods that record no curve "
+        "(scipy) appear as one point: their median evaluations and median final gap."
     )
-    for problem, part in runs.groupby("problem_label", sort=True):
-        fig = figures.convergence(problem, part, gaps, settings, colours)
-        section.pictures.append(
-            picture(fig, f"convergence-{slug(problem)}.png", f"Convergence on {problem}")
-        )
+    steps, found = bands.bands(runs, gaps, settings)
+    groups = runs.drop_duplicates("problem_label").set_index("problem_label")["group"]
+    for group in GROUPS:
+        panels = {p: lines for p, lines in found.items() if groups[p] == group}
+        if panels:
+            title = f"{group} landscapes ({len(panels)})"
+            fig = figures.convergence(title, steps, panels, colours)
+            section.pictures.append(
+                picture(fig, f"convergence-{slug(group)}.png", f"Convergence on {title}")
+            )
     return section
 
 
@@ -160,7 +166,7 @@ def landscape_section(data: ReportData, runs: pd.DataFrame, settings, colours) -
             continue
         first = part.iloc[0]
         options = {"dim": 2, "instance": _option(first, "instance")}
-        fig = figures.landscape_view(str(first["problem"]), options, paths, colours)
+        fig = views.landscape_view(str(first["problem"]), options, paths, colours)
         section.pictures.append(
             picture(
                 fig, f"landscape-{slug(problem)}.png", f"{problem}: paths from the first starts"

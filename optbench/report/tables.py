@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from optbench import rollup
+from optbench.report.intervals import percentile_intervals
 
 SECOND_TARGET = 1e-4
-BOOTSTRAP_SAMPLES = 400
-CONFIDENCE = 0.95
+BOOTSTRAP_SAMPLES = 999
 PROFILE_TAUS = np.logspace(0, 2, 81)
 ALGOPERF_MAX_RATIO = 4.0
 MIN_PROBLEMS_FOR_PROFILES = 5
@@ -21,23 +23,36 @@ def study_target(runs: pd.DataFrame) -> float:
     return float(targets[0]) if len(targets) == 1 else rollup.DEFAULT_TARGET
 
 
-def ert_interval(
-    hit: np.ndarray, spent: np.ndarray, rng: np.random.Generator, samples: int = BOOTSTRAP_SAMPLES
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of ERT: runs resampled with replacement, as COCO's
-    simulated restarts draw them (infinite where a resample holds no success)."""
-    n = hit.size
-    if n == 0 or not hit.any():
-        return float("inf"), float("inf")
-    draws = rng.integers(0, n, size=(samples, n))
-    successes = hit[draws].sum(axis=1)
+def success_per_evaluation(hit: np.ndarray, spent: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Successes / evaluations spent: 1 / ERT, finite even where no run succeeded (0)."""
+    return hit.sum(axis=axis) / spent.sum(axis=axis)
+
+
+def ert_intervals(
+    cells: Sequence[tuple[np.ndarray, np.ndarray]],
+    seed: int = 0,
+    samples: int = BOOTSTRAP_SAMPLES,
+) -> np.ndarray:
+    """Percentile bootstrap intervals of ERT, (low, high) per cell of (hit, spent) runs: runs
+    resampled with replacement, as COCO's simulated restarts draw them. The bootstrap runs on
+    successes per evaluation (scipy.stats.bootstrap, vectorized over cells); its bounds
+    inverted are ERT's (∞ where a resample holds no success; a cell without success is [∞, ∞])."""
+    rates = percentile_intervals(
+        [(hit.astype(float), spent) for hit, spent in cells],
+        success_per_evaluation,
+        paired=True,
+        resamples=samples,
+        seed=seed,
+    )
+    out = np.empty_like(rates)
     with np.errstate(divide="ignore", invalid="ignore"):
-        erts = np.where(successes > 0, spent[draws].sum(axis=1) / successes, np.inf)
-    erts.sort()
-    alpha = (1 - CONFIDENCE) / 2
-    low = erts[int(np.floor(alpha * (samples - 1)))]
-    high = erts[int(np.ceil((1 - alpha) * (samples - 1)))]
-    return float(low), float(high)
+        out[:, 0], out[:, 1] = 1 / rates[:, 1], 1 / rates[:, 0]
+    for i, (hit, spent) in enumerate(cells):
+        if not hit.any():
+            out[i] = np.inf
+        elif hit.size == 1:  # every resample is the run itself
+            out[i] = spent.sum() / hit.sum()
+    return out
 
 
 def leaderboard(runs: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -45,32 +60,34 @@ def leaderboard(runs: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     median evaluations and steps to target, gap quartiles, median wall time, rank (1 = best)."""
     target = study_target(runs)
     table = rollup.ranks(rollup.summary(runs, targets=(SECOND_TARGET,)))
+    fev = rollup.evaluations_to(runs, target)
+    hit = fev.notna()
     frame = pd.DataFrame(
         {
             "problem": rollup.problem_labels(runs),
             "label": rollup.labels(runs),
-            "fev": rollup.evaluations_to(runs, target),
-            "n_fev": runs["n_fev"].astype(float),
-            "steps": _steps_to(runs, target),
+            "fev": fev,
+            "spent": fev.where(hit, runs["n_fev"].astype(float)),
+            "steps": _steps_to(runs, target).where(hit),
             "wall_s": runs["wall_s"].astype(float),
         }
     )
-    rng = np.random.default_rng(seed)
-    extra = {}
-    for key, part in frame.groupby(["problem", "label"], sort=True):
-        fev = part["fev"].to_numpy()
-        hit = np.isfinite(fev)
-        low, high = ert_interval(hit, np.where(hit, fev, part["n_fev"].to_numpy()), rng)
-        extra[key] = {
-            "ert_low": low,
-            "ert_high": high,
-            "median_fev_to_target": float(np.median(fev[hit])) if hit.any() else np.nan,
-            "median_steps_to_target": float(part["steps"][hit].median()) if hit.any() else np.nan,
-            "median_wall_s": float(part["wall_s"].median()),
+    grouped = frame.groupby(["problem", "label"], sort=True)
+    fevs, spent = frame["fev"].to_numpy(), frame["spent"].to_numpy()
+    positions = grouped.indices
+    cells = [(np.isfinite(fevs[i]), spent[i]) for i in positions.values()]
+    intervals = ert_intervals(cells, seed)
+    keys = pd.MultiIndex.from_tuples(list(positions), names=["problem", "label"])
+    extra = pd.DataFrame(
+        {
+            "median_fev_to_target": grouped["fev"].median(),
+            "median_steps_to_target": grouped["steps"].median(),
+            "median_wall_s": grouped["wall_s"].median(),
         }
-    extra_frame = pd.DataFrame.from_dict(extra, orient="index")
-    extra_frame.index = pd.MultiIndex.from_tuples(extra_frame.index, names=["problem", "label"])
-    table = table.join(extra_frame, on=["problem", "label"])
+    )
+    extra = extra.join(pd.DataFrame(intervals, index=keys, columns=["ert_low", "ert_high"]))
+    extra = extra[["ert_low", "ert_high", *extra.columns[:3]]]
+    table = table.join(extra, on=["problem", "label"])
     label_2 = rollup.target_label(SECOND_TARGET)
     table["successes"] = (table["success"] * table["runs"]).round().astype(int)
     table[f"successes.{label_2}"] = (table[f"success.{label_2}"] * table["runs"]).round()
