@@ -64,9 +64,11 @@ def report(
     top: int = DEFAULT_TOP,
 ) -> Path:
     """Write the report of `results` (folders or `Results`) into `out`; returns report.html."""
+    from optbench.jax_cache import enable_compilation_cache
     from optbench.report.frames import gather
     from optbench.report.render import write_pages
 
+    enable_compilation_cache()  # the landscape shading's programs, compiled once per machine
     data = gather(results)
     folder = Path(out)
     built, board = build_sections(data, top=top)
