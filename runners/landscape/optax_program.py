@@ -292,7 +292,7 @@ def _build_program(
             book = (c["hits"], c["next"])
             return jax.lax.cond(jnp.any(rise), record, lambda book: book, book)
 
-        def running(c):
+        def any_running(c):
             return jnp.any(c["end"] == RUNNING)
 
         def step(c):
@@ -332,13 +332,13 @@ def _build_program(
         def segment(state):
             """Steps up to the next curve point, then the gap of every run at that point."""
             at, c, curve = state
-            c = jax.lax.while_loop(lambda c: (c["i"] <= grid[at]) & running(c), step, c)
+            c = jax.lax.while_loop(lambda c: (c["i"] <= grid[at]) & any_running(c), step, c)
             point = gap_of(c["f"], c["end"])
             return at + 1, c, jax.lax.dynamic_update_index_in_dim(curve, point, at, axis=1)
 
         curve = jnp.full((n, grid.shape[0]), jnp.inf, x0.dtype)
         _, out, curve = jax.lax.while_loop(
-            lambda state: (state[0] < grid.shape[0]) & running(state[1]),
+            lambda state: (state[0] < grid.shape[0]) & any_running(state[1]),
             segment,
             (jnp.asarray(0), carry, curve),
         )
