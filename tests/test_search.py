@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from optbench.runners.mnist import plugin as mnist_plugin
-from optbench.runners.search import halving, space
+from optbench.runners.search import halving, mnist_fits, space
+from optbench.runners.search import search as search_module
 from optbench.runners.search import study as studies
 from optbench.runners.search.search import plan, run_search, summary
 from optbench.runners.search.study import SearchStudy
@@ -56,7 +57,8 @@ def test_random_search_is_seeded_and_draws_from_scipy_distributions():
     assert isinstance(parsed[0]["learning_rate"].dist, type(stats.loguniform(1, 2).dist))
 
 
-def test_small_search_ranks_zero_last_refits_and_resumes(tmp_path):
+def test_small_search_ranks_zero_last_refits_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(search_module, "TRAINING_LANES", 1)
     outcome = run_search(small_study(), tmp_path)
     results = outcome.cv_results
     assert results["params"] == [
@@ -77,6 +79,32 @@ def test_small_search_ranks_zero_last_refits_and_resumes(tmp_path):
     again = run_search(small_study(), tmp_path)
     assert (again.ran, again.skipped) == (0, 12)
     np.testing.assert_array_equal(again.cv_results["mean_test_score"], results["mean_test_score"])
+
+
+def test_two_lanes_cut_one_program_by_members_and_change_no_score(tmp_path, monkeypatch):
+    """With fewer programs than lanes, the biggest batch is cut into whole members (a member's
+    1- and 2-epoch fits stay together) trained side by side: same scores, 3 members each."""
+    monkeypatch.setattr(search_module, "TRAINING_LANES", 1)
+    alone = run_search(small_study(), tmp_path / "one-lane").cv_results
+    monkeypatch.setattr(search_module, "TRAINING_LANES", 2)
+    side_by_side = run_search(small_study(), tmp_path / "two-lanes").cv_results
+    assert set(side_by_side["members_together"]) == {3}
+    for k in range(3):
+        np.testing.assert_array_equal(
+            side_by_side[f"split{k}_test_score"], alone[f"split{k}_test_score"]
+        )
+    assert len(load_results(tmp_path / "two-lanes").runs) == 13  # 12 fits and the refit
+
+
+def test_split_keeps_a_members_epoch_fits_together():
+    plan_ = plan(small_study())
+    batch = [s for row in plan_.fits for s in row]
+    halves = mnist_fits.split(batch, 2)
+    assert [len(h) for h in halves] == [6, 6]
+    member = {s.key: mnist_fits._seed_of(s) for s in batch}
+    assert not {member[s.key] for s in halves[0]} & {member[s.key] for s in halves[1]}
+    assert mnist_fits.split(batch, 5) == [h for h in mnist_fits.split(batch, 5) if h]
+    assert len(mnist_fits.split(batch, 10)) == 6
 
 
 class EpochLookup(BaseEstimator):

@@ -121,6 +121,18 @@ def member_epochs(specs: Sequence[RunSpec]) -> int:
     )
 
 
+def split(specs: Sequence[RunSpec], parts: int) -> list[list[RunSpec]]:
+    """A batch cut into at most `parts` batches of whole members (a member's fits that differ
+    only in epochs stay together); results do not depend on the cut."""
+    members = list(_members(specs).values())
+    sizes = [len(members) // parts + (i < len(members) % parts) for i in range(parts)]
+    out, start = [], 0
+    for size in (n for n in sizes if n):
+        out.append([spec for same in members[start : start + size] for spec in same])
+        start += size
+    return out
+
+
 def _members(specs: Sequence[RunSpec]) -> dict[int, list[RunSpec]]:
     """Fits by member: fits of one configuration and fold that differ only in epochs."""
     out: dict[int, list[RunSpec]] = {}

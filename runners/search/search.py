@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from optbench.spec import RunSpec
 from optbench.store import ResultsStore
 
 EXTRA_COLUMNS = ("backend", "members_together", "compile_s")
+TRAINING_LANES = min(2, len(os.sched_getaffinity(0)))
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,29 @@ def execute(
     stored = store.stored_keys()
     todo = [s for k, s in unique.items() if k not in stored]
     batches = list(runner.batches(todo))
+    lanes = TRAINING_LANES if batches and all(map(_jax_network, batches)) else 1
+    if 0 < len(batches) < lanes:  # fewer programs than cores: cut the biggest by members
+        biggest = max(batches, key=len)
+        batches.remove(biggest)
+        batches += mnist_fits.split(biggest, lanes - len(batches))
+    lanes = min(lanes, len(batches))
     total = sum(runner.work(b) for b in batches)
     with tqdm(total=total, disable=quiet, unit="member-epoch", desc=desc) as bar:
-        for batch in batches:
-            store.write(runner.run(batch, progress=bar.update))
+        if lanes <= 1:
+            for batch in batches:
+                store.write(runner.run(batch, progress=bar.update))
+        else:
+            with ThreadPoolExecutor(lanes, thread_name_prefix="optbench-search") as pool:
+                running = [pool.submit(runner.run, batch, bar.update) for batch in batches]
+                for done in as_completed(running):
+                    store.write(done.result())
     return stored_rows(store, list(unique)), len(todo)
+
+
+def _jax_network(batch: Sequence[RunSpec]) -> bool:
+    """Whether a batch is a JAX network program (which releases the GIL while it trains)."""
+    wrapped, _, _, backend = fits.unwrap(batch[0])
+    return wrapped.runner != "landscape" and backend == "jax"
 
 
 def stored_rows(store: ResultsStore, keys: Sequence[str]) -> pd.DataFrame:
