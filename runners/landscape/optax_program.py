@@ -13,7 +13,6 @@ persistent cache makes a second run compile nothing.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -372,25 +371,17 @@ class Programs:
 
     def __init__(self) -> None:
         self._compiled: dict[tuple, Program] = {}
-        self._locks: dict[tuple, threading.Lock] = {}
-        self._guard = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._compiled)
 
     def get(self, variants, varying, branches, capacity, steps: int) -> tuple[Program, bool]:
-        """The program for this shape, compiled now if new; also whether it was compiled now.
-        Lanes asking for one program at once wait for a single compilation."""
+        """The program for this shape, compiled now if new; also whether it was compiled now."""
         varying = tuple(tuple(sorted(w)) for w in varying)
         key = (tuple(variants), varying, tuple(b.key for b in branches), tuple(capacity), steps)
         if key in self._compiled:
             return self._compiled[key], False
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key in self._compiled:
-                return self._compiled[key], False
-            return self._compile(key, variants, varying, branches, capacity, steps), True
+        return self._compile(key, variants, varying, branches, capacity, steps), True
 
     def _compile(self, key, variants, varying, branches, capacity, steps: int) -> Program:
         landscapes = [b.landscape for b in branches]

@@ -463,9 +463,8 @@ class LandscapeRunner:
 
     def lane(self, specs: Sequence[RunSpec]) -> str:
         """Large scipy batches go to the process pool, which runs beside this process's work
-        (the compiled optax programs use one core). Splitting the optax batches over two lanes
-        was measured no faster on 2 cores (default study warm: 64.6 s one lane, 64.1 s two):
-        the pool keeps the second core busy to the end."""
+        (the compiled optax programs use one core; a second optax lane was measured no faster,
+        the pool keeps the other core busy)."""
         pooled = family_of(specs[0]) == "scipy" and len(specs) >= scipy_pool.IN_PROCESS_BELOW
         return "pool" if pooled and scipy_pool.workers() > 1 else "process"
 
@@ -475,8 +474,9 @@ class LandscapeRunner:
         frames, curves = [], []
         with np.errstate(all="ignore"):  # diverged runs overflow on purpose; they are rows
             self._run_groups(specs, frames, curves)
-        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        rows = with_constants(rows, env) if frames else rows
+        rows = pd.DataFrame()
+        if frames:
+            rows = with_constants(pd.concat(frames, ignore_index=True), env)
         curve_frame = (
             pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
         )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -79,10 +80,19 @@ def rows_of(wrapped: RunSpec, cv: dict[str, Any], fold: int | str) -> tuple[np.n
     return split
 
 
-@cache
 def _stacked(problem: str, data_dir: str | None, subset: int | None) -> tuple[Any, Any]:
+    """Training then test images and labels, built once even when two lanes ask at once."""
+    with _STACKING:
+        return _stack_once(problem, data_dir, subset)
+
+
+@cache
+def _stack_once(problem: str, data_dir: str | None, subset: int | None) -> tuple[Any, Any]:
     x, y, x_test, y_test = arrays(problem, data_dir, subset)
     return np.concatenate([x, x_test]), np.concatenate([y, y_test]).astype(np.int32)
+
+
+_STACKING = threading.Lock()
 
 
 def _program_hp(hp: dict[str, Any]) -> tuple:
