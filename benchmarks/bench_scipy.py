@@ -3,16 +3,18 @@
     pytest benchmarks/bench_scipy.py --benchmark-only
 
 Each case runs the same method, options, bounds and starts three ways, back to back: through
-the landscape runner (NumPy objective, JAX gradient, counting and rows), as the plain loop a JAX
+the landscape runner (NumPy objective, JAX autodiff written out as NumPy code, counting and
+rows), as the plain loop a JAX
 user writes (NumPy objective, `jax.jit(jax.grad(f))` as `jac`) and as the floor (NumPy objective
 and a hand-written NumPy gradient). The runner and the JAX loop must make the same evaluations;
-`extra_info` holds the time ratios, per run and per evaluation.
+`extra_info` holds the time ratios (the median over rounds in which the three take turns), per
+run and per evaluation.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import jax
 import numpy as np
@@ -24,7 +26,7 @@ from optbench import registry
 from optbench.quality import figure
 from optbench.spec import RunSpec
 
-STARTS, STEPS = 16, 1000
+STARTS, STEPS, ROUNDS = 16, 1000, 7
 CASES = [
     (method, problem)
     for problem in ("beale", "rosenbrock")
@@ -72,13 +74,16 @@ def _plain_loop(method, landscape, starts, jac: Callable | None) -> Callable[[],
     return loop
 
 
-def _seconds(function: Callable[[], object], rounds: int) -> tuple[float, object]:
-    times, value = [], None
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        value = function()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), value
+def _interleaved(functions: Sequence[Callable[[], int]], rounds: int) -> np.ndarray:
+    """Seconds of each function in each round, the functions taking turns within a round, so
+    a change of machine speed during the measurement hits all of them alike."""
+    seconds = np.empty((rounds, len(functions)))
+    for r in range(rounds):
+        for i, function in enumerate(functions):
+            t0 = time.perf_counter()
+            function()
+            seconds[r, i] = time.perf_counter() - t0
+    return seconds
 
 
 @pytest.mark.quick
@@ -105,14 +110,15 @@ def test_scipy_path_over_plain_loops(benchmark, optimizer, problem):
     path(), jax_loop(), floor()  # compiles and warms every path
 
     def ratios() -> dict[str, float]:
-        (t_path, n_path), (t_jax, n_jax), (t_floor, n_floor) = (
-            _seconds(f, 3) for f in (path, jax_loop, floor)
-        )
+        n_path, n_jax, n_floor = path(), jax_loop(), floor()
         assert n_path == n_jax, f"the runner made {n_path} evaluations, the plain loop {n_jax}"
+        seconds = _interleaved((path, jax_loop, floor), ROUNDS)
+        over_floor = float(np.median(seconds[:, 0] / seconds[:, 2]))
+        t_path, t_jax, t_floor = np.median(seconds, axis=0)
         return {
-            "path_over_floor": t_path / t_floor,
-            "path_over_jax_loop": t_path / t_jax,
-            "path_over_floor_per_evaluation": (t_path / n_path) / (t_floor / n_floor),
+            "path_over_floor": over_floor,
+            "path_over_jax_loop": float(np.median(seconds[:, 0] / seconds[:, 1])),
+            "path_over_floor_per_evaluation": over_floor * n_floor / n_path,
             "path_ms_per_run": t_path / STARTS * 1e3,
             "floor_ms_per_run": t_floor / STARTS * 1e3,
             "jax_loop_ms_per_run": t_jax / STARTS * 1e3,

@@ -66,20 +66,17 @@ def digest(key: tuple, plugins: Iterable[object]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
-def load(stem: str) -> jax.export.Exported | None:
-    """The stored program, or None when there is none (or it cannot be read)."""
+def read(name: str) -> bytes | None:
+    """A stored file's bytes, or None when the cache is off or holds no such file."""
     where = folder()
-    path = None if where is None else where / f"{stem}{SUFFIX}"
-    if path is None or not path.exists():
-        return None
     try:
-        return jax.export.deserialize(bytearray(path.read_bytes()))
-    except Exception:  # a damaged or incompatible file is traced anew and rewritten
+        return None if where is None else (where / name).read_bytes()
+    except OSError:
         return None
 
 
-def save(stem: str, exported: jax.export.Exported) -> None:
-    """Store a program atomically; silently skipped when the cache is off or not writable."""
+def write(name: str, data: bytes) -> None:
+    """Store a file atomically; silently skipped when the cache is off or not writable."""
     where = folder()
     if where is None:
         return
@@ -87,7 +84,23 @@ def save(stem: str, exported: jax.export.Exported) -> None:
         where.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
-            out.write(exported.serialize())
-        os.replace(temporary, where / f"{stem}{SUFFIX}")
+            out.write(data)
+        os.replace(temporary, where / name)
     except OSError:
         return
+
+
+def load(stem: str) -> jax.export.Exported | None:
+    """The stored program, or None when there is none (or it cannot be read)."""
+    data = read(f"{stem}{SUFFIX}")
+    if data is None:
+        return None
+    try:
+        return jax.export.deserialize(bytearray(data))
+    except Exception:  # a damaged or incompatible file is traced anew and rewritten
+        return None
+
+
+def save(stem: str, exported: jax.export.Exported) -> None:
+    """Store a program atomically; silently skipped when the cache is off or not writable."""
+    write(f"{stem}{SUFFIX}", exported.serialize())

@@ -29,6 +29,7 @@ from optbench.runners.landscape.common import (
     start_points,
     uniform_point,
 )
+from optbench.runners.landscape.derivatives import Derivative
 from threadpoolctl import ThreadpoolController
 
 from optbench import registry
@@ -43,25 +44,22 @@ IN_PROCESS_BELOW = 64
 
 @cache
 def objective_for(landscape: Landscape) -> Objective:
-    """NumPy value (the landscape's array-API function, microseconds a call) and JAX autodiff
-    derivatives, compiled on first use."""
-    grad = jax.jit(jax.grad(landscape.fn))
-    hess = jax.jit(jax.hessian(landscape.fn))
-    hessp = jax.jit(lambda x, p: jax.jvp(jax.grad(landscape.fn), (x,), (p,))[1])
+    """NumPy value (the landscape's array-API function) and derivatives (JAX's autodiff as
+    NumPy code), microseconds a call; the derivatives are built on first use."""
     fn = landscape.fn
     return Objective(
         fun=lambda x: float(fn(np.asarray(x, dtype=np.float64))),
-        grad=lambda x: np.asarray(grad(x)),
-        hess=lambda x: np.asarray(hess(x)),
-        hessp=lambda x, p: np.asarray(hessp(x, p)),
+        grad=Derivative(landscape, "grad"),
+        hess=Derivative(landscape, "hess"),
+        hessp=Derivative(landscape, "hessp"),
         lower=landscape.lower,
         upper=landscape.upper,
     )
 
 
 def compile_seconds(landscape: Landscape, method: Any) -> float:
-    """Compile, once per process, the derivatives `method` calls; the seconds it took now (0
-    when they were compiled before or come from the persistent cache quickly)."""
+    """Build, once per process, the derivatives `method` calls; the seconds it took now (little
+    when their NumPy code is on disk already)."""
     point = (landscape.lower + landscape.upper) / 2
     objective = objective_for(landscape)
     needed = [("grad", lambda: objective.grad(point))]
