@@ -141,6 +141,31 @@ def test_instances_and_kinds_have_their_own_stored_code():
     assert len(stems) == 6
 
 
+def _scaled_bowl(scale: float, marker: object = None) -> Landscape:
+    return Landscape(name="bowl", fn=lambda x, m=marker: scale * jnp.sum(x**2),
+                     lower=-np.ones(2), upper=np.ones(2), minimizers=np.zeros((1, 2)),
+                     f_min=0.0)  # fmt: skip
+
+
+def test_the_stored_code_is_keyed_on_what_the_function_closes_over():
+    """Same name, bounds and code; a different constant in the closure: different files."""
+    assert derivatives.stem(_scaled_bowl(2.0), "grad") != derivatives.stem(
+        _scaled_bowl(3.0), "grad"
+    )
+    assert derivatives.stem(_scaled_bowl(2.0), "grad") == derivatives.stem(
+        _scaled_bowl(2.0), "grad"
+    )
+
+
+def test_a_closure_the_fingerprint_cannot_read_is_keyed_by_its_jaxpr():
+    import hashlib
+
+    with pytest.raises(derivatives.Unknown, match="object"):
+        derivatives.fingerprint(_scaled_bowl(2.0, object()).fn, hashlib.sha256())
+    stems = {derivatives.stem(_scaled_bowl(scale, object()), "grad") for scale in (2.0, 2.0, 3.0)}
+    assert len(stems) == 2
+
+
 SCRIPT = """
 import json, sys
 from optbench import OptimizerEntry, Study, run_study

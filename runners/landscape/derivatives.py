@@ -6,10 +6,12 @@ jaxpr has no translation stays a jitted JAX function.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
+import types
 from collections.abc import Callable
-from importlib import metadata
+from functools import cache
 from typing import Any
 
 import jax
@@ -34,18 +36,70 @@ KINDS: dict[str, tuple[Callable[[Callable], Callable], int]] = {
 }
 
 
+class Unknown(Exception):
+    """An object the fingerprint cannot read; the landscape is traced instead."""
+
+
+def fingerprint(value: Any, digest: Any, depth: int = 0) -> None:
+    """Feed `digest` what computes `value`: code, constants, closures, arrays and the fields of
+    callable objects, recursively (the modules they come from are covered by their source)."""
+    if depth > 12:
+        raise Unknown("too deep")
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, (np.ndarray, np.generic, jax.Array)):
+        array = np.asarray(value)
+        digest.update(f"{array.dtype}{array.shape};".encode() + array.tobytes())
+    elif isinstance(value, (tuple, list, frozenset)):
+        digest.update(f"{type(value).__name__}{len(value)};".encode())
+        for item in sorted(value, key=repr) if isinstance(value, frozenset) else value:
+            fingerprint(item, digest, depth + 1)
+    elif isinstance(value, dict):
+        for key in sorted(value, key=repr):
+            fingerprint(key, digest, depth + 1)
+            fingerprint(value[key], digest, depth + 1)
+    elif isinstance(value, types.FunctionType):
+        code = value.__code__
+        digest.update(f"{value.__module__}.{value.__qualname__};".encode() + code.co_code)
+        fingerprint(code.co_consts, digest, depth + 1)
+        fingerprint(code.co_names, digest, depth + 1)
+        fingerprint(value.__defaults__, digest, depth + 1)
+        for cell in value.__closure__ or ():
+            fingerprint(cell.cell_contents, digest, depth + 1)
+    elif isinstance(value, types.CodeType):
+        fingerprint(value.co_code + repr(value.co_names).encode(), digest, depth + 1)
+        fingerprint(value.co_consts, digest, depth + 1)
+    elif isinstance(value, functools.partial):
+        fingerprint((value.func, value.args, value.keywords), digest, depth + 1)
+    elif isinstance(value, type) or inspect.ismodule(value) or inspect.isbuiltin(value):
+        digest.update(f"{getattr(value, '__module__', '')}.{value.__qualname__};".encode())
+    elif hasattr(value, "__dict__"):
+        digest.update(f"{type(value).__module__}.{type(value).__qualname__};".encode())
+        fingerprint(vars(value), digest, depth + 1)
+    else:
+        raise Unknown(type(value).__name__)
+
+
+@cache
+def _landscape_digest(landscape: Landscape) -> str:
+    """What identifies a landscape's function: its fingerprint, or its jaxpr and constants when
+    the fingerprint meets an object it cannot read; plus the modules' source and versions."""
+    digest = hashlib.sha256()
+    try:
+        fingerprint(landscape.fn, digest)
+    except Unknown:
+        closed = jax.make_jaxpr(landscape.fn)(np.zeros(landscape.dim))
+        digest.update(str(closed).encode())
+        for const in closed.consts:
+            digest.update(np.asarray(const).tobytes())
+    digest.update(f"{landscape.dim}".encode())
+    key = (digest.hexdigest(), "numpy derivatives")
+    return program_store.digest(key, [landscape.fn])
+
+
 def stem(landscape: Landscape, kind: str) -> str:
-    """The file name stem of a derivative: the landscape's own jaxpr and constants, the kind,
-    the translator's source and the versions of JAX and NumPy."""
-    point = np.zeros(landscape.dim)
-    closed = jax.make_jaxpr(landscape.fn)(point)
-    digest = hashlib.sha256(f"{kind}\n{closed}".encode())
-    for const in closed.consts:
-        digest.update(np.asarray(const).tobytes())
-    digest.update(inspect.getsource(numpy_code).encode())
-    for package in ("jax", "numpy"):
-        digest.update(f"{package}={metadata.version(package)}".encode())
-    return digest.hexdigest()[:32]
+    """The file name stem of one derivative of one landscape."""
+    return hashlib.sha256(f"{_landscape_digest(landscape)}:{kind}".encode()).hexdigest()[:32]
 
 
 def build(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:

@@ -53,16 +53,21 @@ def _own_source() -> str:
 @cache
 def _module_source(module: str) -> str:
     try:
-        return hashlib.sha256(inspect.getsource(__import__(module, fromlist=["_"]))).hexdigest()
+        source = inspect.getsource(__import__(module, fromlist=["_"]))
+        return hashlib.sha256(source.encode()).hexdigest()
     except (OSError, TypeError):
         return module
 
 
+@cache
+def _versions() -> tuple[str, ...]:
+    return tuple(f"{p}={metadata.version(p)}" for p in PACKAGES)
+
+
 def digest(key: tuple, plugins: Iterable[object]) -> str:
     """The file name stem of a program: its key, library versions and the code it runs."""
-    parts = [repr(key), _own_source(), jax.default_backend()]
-    parts += [f"{p}={metadata.version(p)}" for p in PACKAGES]
-    parts += sorted({_module_source(type(p).__module__) for p in plugins})
+    parts = [repr(key), _own_source(), jax.default_backend(), *_versions()]
+    parts += sorted({_module_source(getattr(p, "__module__", type(p).__module__)) for p in plugins})
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
