@@ -51,3 +51,22 @@ def test_the_digest_covers_the_optax_path_landscapes_and_optimizers():
     names = {path.name for path in program_store.own_files()}
     assert {"optax_program.py", "packed_state.py", "common.py", "two_d.py"} <= names
     assert any(path.parent.name == "optimizers" for path in program_store.own_files())
+
+
+def test_a_finding_is_computed_once_per_cache_and_every_time_without_one(monkeypatch, tmp_path):
+    from optbench.runners.landscape import program_store
+
+    calls = []
+
+    def compute() -> bool:
+        calls.append(1)
+        return False
+
+    monkeypatch.setenv("OPTBENCH_JAX_CACHE", str(tmp_path / "jax"))
+    assert program_store.remembered("probe", compute) is False
+    assert program_store.remembered("probe", compute) is False
+    assert len(calls) == 1
+    assert (tmp_path / "jax-programs" / "probe.answer").read_bytes() == b"no"
+    monkeypatch.setenv("OPTBENCH_JAX_CACHE", "off")
+    program_store.remembered("probe", compute)
+    assert len(calls) == 2

@@ -77,7 +77,13 @@ class Variant:
 
 @cache
 def traceable(variant: Variant, dim: int) -> bool:
-    """Whether the optimizer builds, inits and updates with its real hyperparameters traced."""
+    """Whether the optimizer builds, inits and updates with its real hyperparameters traced
+    (found once per machine and code version, then read from the program store)."""
+    stem = program_store.digest(("traceable", variant, dim), [variant.plugin])
+    return program_store.remembered(stem, lambda: _probe(variant, dim))
+
+
+def _probe(variant: Variant, dim: int) -> bool:
     x = jax.ShapeDtypeStruct((dim,), jnp.float64)
     hp = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in variant.traced}
     scalar = jax.ShapeDtypeStruct((), jnp.float64)

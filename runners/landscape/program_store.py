@@ -14,7 +14,7 @@ import importlib
 import inspect
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -109,3 +109,15 @@ def load(stem: str) -> jax.export.Exported | None:
 def save(stem: str, exported: jax.export.Exported) -> None:
     """Store a program atomically; silently skipped when the cache is off or not writable."""
     write(f"{stem}{SUFFIX}", exported.serialize())
+
+
+def remembered(stem: str, compute: Callable[[], bool]) -> bool:
+    """A yes/no finding about code (can this optimizer be traced?) kept beside the programs, so
+    a warm process does not trace again to find it."""
+    name = f"{stem}.answer"
+    stored = read(name)
+    if stored in (b"yes", b"no"):
+        return stored == b"yes"
+    answer = compute()
+    write(name, b"yes" if answer else b"no")
+    return answer
