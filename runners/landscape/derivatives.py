@@ -42,7 +42,8 @@ class Unknown(Exception):
 
 def fingerprint(value: Any, digest: Any, depth: int = 0) -> None:
     """Feed `digest` what computes `value`: code, constants, closures, arrays and the fields of
-    callable objects, recursively (the modules they come from are covered by their source)."""
+    objects, recursively. Module globals a function reads are not followed: the key covers the
+    source of optbench's own modules and of the landscape function's module only."""
     if depth > 12:
         raise Unknown("too deep")
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
