@@ -122,7 +122,11 @@ class Writer:
             return
         if name == "slice" and self.element(eqn):
             return
-        if name == "broadcast_in_dim" and not eqn.invars[0].aval.shape:
+        if (
+            name == "broadcast_in_dim"
+            and not eqn.invars[0].aval.shape
+            and eqn.outvars[0].aval.shape
+        ):
             out = eqn.outvars[0]
             self.fills[out] = scalar = self.atom(eqn.invars[0])
             self.defer(out, f"np.full({out.aval.shape}, {scalar}, {_dtype(out.aval)})")
@@ -268,10 +272,6 @@ class Writer:
     def broadcast(self, x: str, shape_in: tuple, shape: tuple, dims: Sequence[int]) -> str:
         if tuple(shape_in) == tuple(shape):
             return x
-        if shape_in == ():
-            filled = self.temporary(f"np.empty({shape})")
-            self.line(f"{filled}.fill({x})")
-            return filled
         expanded = [1] * len(shape)
         for i, d in enumerate(dims):
             expanded[d] = shape_in[i]
