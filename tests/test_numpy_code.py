@@ -129,7 +129,20 @@ def test_a_primitive_without_a_translation_keeps_jitted_jax(monkeypatch, tmp_pat
     x = np.array([0.3, -0.2, 0.5])
     np.testing.assert_allclose(grad(x), np.asarray(jax.grad(landscape.fn)(x)), rtol=1e-14)
     assert derivatives.LOADS["jax"] == before["jax"] + 1
-    assert not list(tmp_path.glob("jax-programs/*.numpy.py"))
+    (stored,) = tmp_path.glob("jax-programs/*.numpy.py")
+    assert stored.read_bytes() == derivatives.UNTRANSLATABLE
+
+
+def test_a_derivative_without_a_translation_is_not_translated_again(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTBENCH_JAX_CACHE", str(tmp_path / "jax"))
+    tries = []
+    translate = numpy_code.translate
+    monkeypatch.setattr(numpy_code, "translate", lambda *a: tries.append(1) or translate(*a))
+    x = np.array([0.3, -0.2, 0.5])
+    first = derivatives.Derivative(_erf_landscape(), "grad")(x)
+    again = derivatives.Derivative(_erf_landscape(), "grad")(x)
+    assert len(tries) == 1, "the failed translation is remembered in the program store"
+    np.testing.assert_array_equal(first, again)
 
 
 def test_instances_and_kinds_have_their_own_stored_code():

@@ -1,7 +1,8 @@
 """The derivatives scipy's methods call, one point at a time: JAX's autodiff of the landscape,
 written out as NumPy code (`numpy_code`) and kept on disk, so a call costs NumPy's few
 microseconds instead of a JAX dispatch and a warm process traces nothing. A derivative whose
-jaxpr has no translation stays a jitted JAX function.
+jaxpr has no translation stays a jitted JAX function, and an empty file says so to the next
+process, so it does not try again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from optbench.runners.landscape import numpy_code, program_store
 from optbench.contracts import Landscape
 
 SUFFIX = ".numpy.py"
+UNTRANSLATABLE = b""  # stored for a derivative with no NumPy translation: not tried again
 LOADS = {"translated": 0, "loaded": 0, "jax": 0}  # this process: how each derivative was built
 
 
@@ -108,14 +110,13 @@ def build(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:
     make, arity = KINDS[kind]
     name = f"{stem(landscape, kind)}{SUFFIX}"
     stored = program_store.read(name)
-    source = None if stored is None else stored.decode()
-    if source is None:
+    if stored is None:
         source = numpy_code.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
-        if source is not None:
-            program_store.write(name, source.encode())
-            LOADS["translated"] += 1
+        program_store.write(name, UNTRANSLATABLE if source is None else source.encode())
+        LOADS["translated"] += source is not None
     else:
-        LOADS["loaded"] += 1
+        source = None if stored == UNTRANSLATABLE else stored.decode()
+        LOADS["loaded"] += source is not None
     if source is None:
         LOADS["jax"] += 1
         jitted = jax.jit(make(landscape.fn))
