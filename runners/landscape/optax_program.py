@@ -423,7 +423,6 @@ class Programs:
         self._compiled[key] = program
         return program
 
-
     @staticmethod
     def _exported(stem, variants, varying, landscapes, capacity, steps: int, args):
         """The program compiled from its stored export, traced and exported first if new."""
