@@ -3,8 +3,9 @@
 Two forms are kept. The exported program (`jax.export`) is portable: from it a process skips
 tracing and XLA's persistent cache skips compiling. The compiled executable
 (`jax.experimental.serialize_executable`) is tied to this machine's CPU, so its file name holds
-the CPU's identity; loading it skips lowering and compiling (or the cache lookup) too: 0.1–0.3 s
-a default-study program in a fresh process against 1.6–3.9 s. Like XLA's own cache, it is machine code read from the cache folder: point
+the identity of the CPU and of the XLA flags it was compiled under; loading it skips lowering
+and compiling (or the cache lookup) too: 0.1–0.3 s a default-study program in a fresh process
+against 1.6–3.9 s. Like XLA's own cache, it is machine code read from the cache folder: point
 `OPTBENCH_JAX_CACHE` only at folders you trust.
 
 A program is stored under the digest of what shapes it (its key) and of what could change its
@@ -124,13 +125,15 @@ def save(stem: str, exported: jax.export.Exported) -> None:
 
 @cache
 def machine() -> str:
-    """This CPU's identity (model and instruction-set flags), which compiled code depends on."""
+    """This CPU's identity (model and instruction-set flags) and the XLA flags in force, which
+    compiled code depends on."""
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
         lines = []
     wanted = [line for line in lines if line.startswith(("model name", "flags", "Features"))]
     identity = "\n".join(dict.fromkeys(wanted)) or f"{platform.machine()} {platform.processor()}"
+    identity += f"\nXLA_FLAGS={os.environ.get('XLA_FLAGS', '')}"
     return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
