@@ -412,20 +412,6 @@ class Programs:
         )
         t0 = time.perf_counter()
         stem = program_store.digest(key, [v.plugin for v in variants] + landscapes)
-        compiled = program_store.load_executable(stem)
-        if compiled is not None:
-            program_store.LOADS["executables"] += 1
-        else:
-            compiled = self._exported(stem, variants, varying, landscapes, capacity, steps, args)
-            program_store.save_executable(stem, compiled)
-        ident = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
-        program = Program(compiled, time.perf_counter() - t0, ident)
-        self._compiled[key] = program
-        return program
-
-    @staticmethod
-    def _exported(stem, variants, varying, landscapes, capacity, steps: int, args):
-        """The program compiled from its stored export, traced and exported first if new."""
         exported = program_store.load(stem)
         if exported is None:
             fn = _build_program(
@@ -436,7 +422,11 @@ class Programs:
             program_store.LOADS["traced"] += 1
         else:
             program_store.LOADS["loaded"] += 1
-        return jax.jit(exported.call).lower(*args).compile()
+        compiled = jax.jit(exported.call).lower(*args).compile()
+        ident = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
+        program = Program(compiled, time.perf_counter() - t0, ident)
+        self._compiled[key] = program
+        return program
 
 
 PROGRAMS = Programs()

@@ -1,12 +1,5 @@
-"""Serialized optax programs, so a warm process loads a program instead of tracing it again.
-
-Two forms are kept. The exported program (`jax.export`) is portable: from it a process skips
-tracing and XLA's persistent cache skips compiling. The compiled executable
-(`jax.experimental.serialize_executable`) is tied to this machine's CPU, so its file name holds
-the identity of the CPU and of the XLA flags it was compiled under; loading it skips lowering
-and compiling (or the cache lookup) too: 0.1–0.3 s a default-study program in a fresh process
-against 1.6–3.9 s. Like XLA's own cache, it is machine code read from the cache folder: point
-`OPTBENCH_JAX_CACHE` only at folders you trust.
+"""Serialized optax programs (`jax.export`), so a warm process loads a program instead of
+tracing it again: XLA's persistent cache skips compiling, this skips tracing.
 
 A program is stored under the digest of what shapes it (its key) and of what could change its
 code: the versions of JAX, jaxlib, optax and NumPy, and the source of optbench's landscapes,
@@ -20,8 +13,6 @@ import hashlib
 import importlib
 import inspect
 import os
-import pickle
-import platform
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -29,17 +20,14 @@ from importlib import metadata
 from pathlib import Path
 
 import jax
-from jax.experimental import serialize_executable
 
 from optbench import jax_cache
 
 SUFFIX = ".jaxexport"
-EXECUTABLE_SUFFIX = ".xla"
 PACKAGES = ("jax", "jaxlib", "optax", "numpy")
 OWN_CODE = ("optbench.landscapes", "optbench.optimizers", "optbench.runners.landscape")
 
-LOADS = {"traced": 0, "loaded": 0, "executables": 0}  # this process: traced anew / exported
-# program loaded (then compiled) / compiled executable loaded, nothing traced or compiled
+LOADS = {"traced": 0, "loaded": 0}  # this process: programs traced anew / loaded from disk
 
 
 def folder() -> Path | None:
@@ -121,46 +109,6 @@ def load(stem: str) -> jax.export.Exported | None:
 def save(stem: str, exported: jax.export.Exported) -> None:
     """Store a program atomically; silently skipped when the cache is off or not writable."""
     write(f"{stem}{SUFFIX}", exported.serialize())
-
-
-@cache
-def machine() -> str:
-    """This CPU's identity (model and instruction-set flags) and the XLA flags in force, which
-    compiled code depends on."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        lines = []
-    wanted = [line for line in lines if line.startswith(("model name", "flags", "Features"))]
-    identity = "\n".join(dict.fromkeys(wanted)) or f"{platform.machine()} {platform.processor()}"
-    identity += f"\nXLA_FLAGS={os.environ.get('XLA_FLAGS', '')}"
-    return hashlib.sha256(identity.encode()).hexdigest()[:12]
-
-
-def _executable_name(stem: str) -> str:
-    return f"{stem}-{machine()}{EXECUTABLE_SUFFIX}"
-
-
-def load_executable(stem: str) -> jax.stages.Compiled | None:
-    """The program compiled on this machine before, or None when there is none (or it cannot
-    be loaded)."""
-    data = read(_executable_name(stem))
-    if data is None:
-        return None
-    try:
-        serialized, in_tree, out_tree = pickle.loads(data)
-        return serialize_executable.deserialize_and_load(serialized, in_tree, out_tree)
-    except Exception:  # a damaged or incompatible file is compiled anew and rewritten
-        return None
-
-
-def save_executable(stem: str, compiled: jax.stages.Compiled) -> None:
-    """Store a compiled program for this machine; skipped when it cannot be serialized."""
-    try:
-        data = pickle.dumps(serialize_executable.serialize(compiled))
-    except Exception:  # an executable this backend cannot serialize is compiled each process
-        return
-    write(_executable_name(stem), data)
 
 
 def remembered(stem: str, compute: Callable[[], bool]) -> bool:
