@@ -113,14 +113,15 @@ def build(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:
     if stored is None:
         source = numpy_code.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
         program_store.write(name, UNTRANSLATABLE if source is None else source.encode())
-        LOADS["translated"] += source is not None
+        how = "translated"
     else:
         source = None if stored == UNTRANSLATABLE else stored.decode()
-        LOADS["loaded"] += source is not None
+        how = "loaded"
     if source is None:
         LOADS["jax"] += 1
         jitted = jax.jit(make(landscape.fn))
         return lambda *args: np.asarray(jitted(*args))
+    LOADS[how] += 1
     function = numpy_code.compiled(source)
     return lambda *args: np.array(function(*args), dtype=np.float64)
 
