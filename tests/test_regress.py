@@ -380,3 +380,33 @@ def test_injected_regression_is_caught_end_to_end(tmp_path):
     assert ("test_quick_study[sgd]", "successes") in failing
     result = CliRunner().invoke(main, ["regress", str(base), str(head), "--config", "none.toml"])
     assert result.exit_code == 1, result.output
+
+
+def blocks_dir(path: Path, *blocks) -> Path:
+    path.mkdir()
+    for i, block in enumerate(blocks, 1):
+        write(path / f"block-{i}.json", run_json(bench("t", block)))
+    return path
+
+
+def test_a_slowdown_in_one_interleaved_block_pair_only_is_inconclusive(tmp_path):
+    base = blocks_dir(tmp_path / "base", rounds(0.1, 6, seed=1), rounds(0.1, 6, seed=2))
+    head = blocks_dir(tmp_path / "head", rounds(0.2, 6, seed=3), rounds(0.104, 6, seed=4))
+    assert load([head]).benchmarks["benchmarks/bench_x.py::t"].block_sizes == (6, 6)
+    result = CliRunner().invoke(main, ["regress", str(base), str(head)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "INCONCLUSIVE: t: p=0.00012, but not 25% slower in every interleaved block pair "
+        "(1.97, 1.04)" in result.output
+    )
+
+
+def test_a_slowdown_in_every_interleaved_block_pair_fails(tmp_path):
+    base = blocks_dir(tmp_path / "base", rounds(0.1, 6, seed=1), rounds(0.12, 6, seed=2))
+    head = blocks_dir(tmp_path / "head", rounds(0.14, 6, seed=3), rounds(0.16, 6, seed=4))
+    result = CliRunner().invoke(main, ["regress", str(base), str(head)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "REGRESSION: t: +39% and Mann-Whitney p=1.8e-05 < 0.01, in every block pair (1.38, 1.33)"
+        in result.output
+    )

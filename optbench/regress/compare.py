@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from optbench.regress.quality_check import judge_figures
 from optbench.regress.runs import Benchmark, BenchRun
 from optbench.regress.settings import Config
-from optbench.regress.timing import judge_time
+from optbench.regress.timing import judge_time, pair_ratios
 from optbench.regress.verdict import MISSING, NEW, REGRESSION, Finding
 
 TIME_MODES = ("auto", "strict", "advisory")
@@ -66,8 +66,11 @@ def compare(base: BenchRun, head: BenchRun, config: Config, time_mode: str = "au
             findings.append(Finding(name, "time", "failed", "-", "-", None, NEW,
                                     "the benchmark failed in base"))  # fmt: skip
         else:
+            pairs = pair_ratios(b.blocks, h.blocks)
             findings.append(
-                judge_time(name, b.rounds, h.rounds, settings, advisory=advisory, speed=speed)
+                judge_time(
+                    name, b.rounds, h.rounds, settings, advisory=advisory, speed=speed, pairs=pairs
+                )
             )
         findings += judge_figures(
             name, b.figures, h.figures, settings, exact=same, quick=head.quick or base.quick

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -16,13 +17,23 @@ SCHEMA = 1
 
 @dataclass(frozen=True)
 class Benchmark:
-    """One benchmark of a run: its rounds (seconds) and its typed quality figures."""
+    """One benchmark of a run: its rounds (seconds), how many of them each interleaved block
+    ran, and its typed quality figures."""
 
     name: str
     fullname: str
     rounds: tuple[float, ...]
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed: bool = False
+    block_sizes: tuple[int, ...] = ()
+
+    @property
+    def blocks(self) -> tuple[tuple[float, ...], ...]:
+        """The rounds split by the block that ran them (one block when sizes are unknown)."""
+        if len(self.block_sizes) < 2 or sum(self.block_sizes) != len(self.rounds):
+            return (self.rounds,)
+        edges = itertools.pairwise(itertools.accumulate(self.block_sizes, initial=0))
+        return tuple(self.rounds[start:end] for start, end in edges)
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,14 @@ def _check_schema(path: Path, data: Any) -> None:
 def _benchmark(entry: dict[str, Any], failed: set[str]) -> Benchmark:
     figures = {k: v for k, v in (entry.get("extra_info") or {}).items() if is_figure(v)}
     rounds = tuple(_number(v) for v in entry["stats"]["data"])
-    return Benchmark(entry["name"], entry["fullname"], rounds, figures, entry["fullname"] in failed)
+    failed_here = entry["fullname"] in failed
+    sizes = tuple(_block_sizes(entry))
+    return Benchmark(entry["name"], entry["fullname"], rounds, figures, failed_here, sizes)
+
+
+def _block_sizes(entry: dict[str, Any]) -> list[int]:
+    """How many rounds each merged block ran (one block for a plain pytest-benchmark entry)."""
+    return [int(n) for n in entry["stats"].get("blocks", [len(entry["stats"]["data"])])]
 
 
 def _failed_entries(names: set[str], known: set[str]) -> dict[str, Benchmark]:
@@ -122,11 +140,14 @@ def load(paths: list[Path]) -> BenchRun:
 
 
 def merged_json(paths: list[Path]) -> dict[str, Any]:
-    """The pytest-benchmark JSON of several blocks merged: every round of each benchmark, the
-    calibration timings of every block; the rest from the first block."""
+    """The pytest-benchmark JSON of several blocks merged: every round of each benchmark (with
+    `stats.blocks`, how many each block ran), the calibration timings of every block; the rest
+    from the first block."""
     blocks = [_read(path) for path in _files(paths)]
     out = json.loads(json.dumps(blocks[0]))
     entries = {entry["fullname"]: entry for entry in out["benchmarks"]}
+    for entry in out["benchmarks"]:
+        entry["stats"]["blocks"] = _block_sizes(entry)
     info = out["machine_info"].setdefault("optbench", {})
     cal = info.setdefault("calibration", {})
     failed = set(info.get("failed", []))
@@ -141,9 +162,11 @@ def merged_json(paths: list[Path]) -> dict[str, Any]:
         for entry in block["benchmarks"]:
             mine = entries.get(entry["fullname"])
             if mine is None:
+                entry["stats"]["blocks"] = _block_sizes(entry)
                 entries[entry["fullname"]] = entry
                 out["benchmarks"].append(entry)
             else:
+                mine["stats"]["blocks"] += _block_sizes(entry)
                 mine["stats"]["data"] += entry["stats"]["data"]
                 mine["stats"]["rounds"] = len(mine["stats"]["data"])
     if failed:

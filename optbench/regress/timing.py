@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,17 @@ def hodges_lehmann(base: np.ndarray, head: np.ndarray, confidence: float) -> Rat
     return RatioInterval(*np.exp([np.median(logs), low, high]))
 
 
+def pair_ratios(
+    base_blocks: Sequence[Sequence[float]], head_blocks: Sequence[Sequence[float]]
+) -> tuple[float, ...]:
+    """Median head/base time of each interleaved block pair (base 1 with head 1, ...); none
+    unless both sides ran the same number (two or more) of blocks."""
+    if len(base_blocks) != len(head_blocks) or len(base_blocks) < 2:
+        return ()
+    pairs = zip(base_blocks, head_blocks, strict=True)
+    return tuple(float(np.median(h) / np.median(b)) for b, h in pairs if len(b) and len(h))
+
+
 def _seconds(value: float) -> str:
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         if abs(value) >= scale or unit == "us":
@@ -54,9 +66,13 @@ def judge_time(
     *,
     advisory: bool = False,
     speed: float = 1.0,
+    pairs: Sequence[float] = (),
 ) -> Finding:
     """The time verdict of one benchmark; `speed` (head/base calibration time) normalises head's
-    rounds for another machine and `advisory` makes only the hard limit fail."""
+    rounds for another machine and `advisory` makes only the hard limit fail. With `pairs` (the
+    ratios of interleaved block pairs) a slowdown is a regression only when every pair shows it:
+    rounds of one block share the machine's state of the moment, so pooled rounds alone
+    overstate the evidence when the machine's speed drifts between blocks."""
     base = np.asarray(base_rounds, dtype=float)
     head = np.asarray(head_rounds, dtype=float) / speed
     if not np.all(np.isfinite(head)) or np.any(head <= 0):
@@ -78,11 +94,18 @@ def judge_time(
             verdict, why = ADVISORY, "another machine or the committed baseline: time is advisory"
         elif few:
             verdict, why = INCONCLUSIVE, f"fewer than {settings.min_rounds} rounds a side"
-        elif p is not None and p < settings.alpha:
+        elif p is None or p >= settings.alpha:
+            verdict, why = INCONCLUSIVE, f"slower but not significant (p >= {settings.alpha:g})"
+        elif min(pairs, default=ratio) <= 1 + settings.threshold:
+            verdict = INCONCLUSIVE
+            why = (
+                f"p={p:.2g}, but not {settings.threshold:.0%} slower in every interleaved block "
+                f"pair ({_listed(pairs)})"
+            )
+        else:
             verdict = REGRESSION
             why = f"{ratio - 1:+.0%} and Mann-Whitney p={p:.2g} < {settings.alpha:g}"
-        else:
-            verdict, why = INCONCLUSIVE, f"slower but not significant (p >= {settings.alpha:g})"
+            why += f", in every block pair ({_listed(pairs)})" if pairs else ""
     elif (base_median - head_median) * 1e3 > settings.floor_ms and ratio < 1 / (
         1 + settings.threshold
     ):
@@ -92,6 +115,10 @@ def judge_time(
     return Finding(
         name, "time", _seconds(base_median), _seconds(head_median), text, p, verdict, why
     )
+
+
+def _listed(ratios: Sequence[float]) -> str:
+    return ", ".join(f"{r:.2f}" for r in ratios)
 
 
 def _mann_whitney(head: np.ndarray, base: np.ndarray, alternative: str) -> float:
