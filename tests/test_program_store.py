@@ -1,5 +1,5 @@
-"""Warm runs trace nothing (#14): a second process loads the serialized optax programs
-(`jax.export`) instead of tracing them, and gives identical rows."""
+"""Warm runs trace nothing (#14): a second process loads the serialized optax programs and path
+recorders (`jax.export`) instead of tracing them, and gives identical rows and curves."""
 
 from __future__ import annotations
 
@@ -18,31 +18,36 @@ from optbench.runners.landscape import program_store
 study = Study(problems=("beale", "sphere:dim=3"), optimizers=(OptimizerEntry("adam"),
               OptimizerEntry("sgd", grid={"learning_rate": [0.01, 0.1]})), starts=6,
               budget={"steps": 300})
-runs = run_study(study, sys.argv[1], quiet=True).results.runs
-runs.to_parquet(sys.argv[1] + ".parquet")
+results = run_study(study, sys.argv[1], quiet=True, curves=True).results
+results.runs.to_parquet(sys.argv[1] + ".parquet")
+results.curves.to_parquet(sys.argv[1] + "-curves.parquet")
 print(json.dumps(program_store.LOADS))
 """
 CIRCUMSTANCES = ("wall_s", "compile_s", "run_s")
 
 
-def _run(out, cache) -> tuple[dict, pd.DataFrame]:
+def _run(out, cache) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     environ = os.environ | {"OPTBENCH_JAX_CACHE": str(cache)}
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(out)], check=True, env=environ,
                           capture_output=True, text=True)  # fmt: skip
     rows = pd.read_parquet(f"{out}.parquet").set_index("run_key").sort_index()
     rows = rows.drop(columns=[c for c in rows if c.startswith("env.") or c in CIRCUMSTANCES])
-    return json.loads(done.stdout.strip().splitlines()[-1]), rows
+    curves = pd.read_parquet(f"{out}-curves.parquet").sort_values(["run_key", "name", "step"])
+    return json.loads(done.stdout.strip().splitlines()[-1]), rows, curves.reset_index(drop=True)
 
 
 def test_a_warm_process_loads_every_program_and_gives_identical_rows(tmp_path):
     cache = tmp_path / "jax"
-    cold, first = _run(tmp_path / "cold", cache)
-    assert cold == {"traced": 2, "loaded": 0}, "one program per dimension, traced once"
-    assert len(list((tmp_path / "jax-programs").glob("*.jaxexport"))) == 2
-    warm, again = _run(tmp_path / "warm", cache)
-    assert warm == {"traced": 0, "loaded": 2}
+    cold, first, first_curves = _run(tmp_path / "cold", cache)
+    # one optax program per dimension, one path recorder per optimizer on the 2-D Beale
+    assert cold == {"traced": 4, "loaded": 0}
+    assert len(list((tmp_path / "jax-programs").glob("*.jaxexport"))) == 4
+    warm, again, again_curves = _run(tmp_path / "warm", cache)
+    assert warm == {"traced": 0, "loaded": 4}
     assert len(first) == 2 * 3 * 6
     pd.testing.assert_frame_equal(first, again, check_exact=True)
+    assert first_curves["name"].str.startswith("x.").sum() > 0, "Beale's paths are recorded"
+    pd.testing.assert_frame_equal(first_curves, again_curves, check_exact=True)
 
 
 def test_the_digest_covers_the_optax_path_landscapes_and_optimizers():

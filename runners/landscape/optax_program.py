@@ -411,18 +411,14 @@ class Programs:
             rows,
         )
         t0 = time.perf_counter()
-        stem = program_store.digest(key, [v.plugin for v in variants] + landscapes)
-        exported = program_store.load(stem)
-        if exported is None:
-            fn = _build_program(
+        compiled = program_store.compiled(
+            key,
+            [v.plugin for v in variants] + landscapes,
+            lambda: _build_program(
                 variants, [frozenset(w) for w in varying], landscapes, capacity, steps
-            )
-            exported = jax.export.export(jax.jit(fn))(*args)
-            program_store.save(stem, exported)
-            program_store.LOADS["traced"] += 1
-        else:
-            program_store.LOADS["loaded"] += 1
-        compiled = jax.jit(exported.call).lower(*args).compile()
+            ),
+            args,
+        )
         ident = hashlib.sha256(repr(key).encode()).hexdigest()[:12]
         program = Program(compiled, time.perf_counter() - t0, ident)
         self._compiled[key] = program

@@ -1,5 +1,5 @@
-"""Serialized optax programs (`jax.export`), so a warm process loads a program instead of
-tracing it again: XLA's persistent cache skips compiling, this skips tracing.
+"""Serialized programs of the optax path (`jax.export`), so a warm process loads a program
+instead of tracing it again: XLA's persistent cache skips compiling, this skips tracing.
 
 A program is stored under the digest of what shapes it (its key) and of what could change its
 code: the versions of JAX, jaxlib, optax and NumPy, and the source of optbench's landscapes,
@@ -109,6 +109,20 @@ def load(stem: str) -> jax.export.Exported | None:
 def save(stem: str, exported: jax.export.Exported) -> None:
     """Store a program atomically; silently skipped when the cache is off or not writable."""
     write(f"{stem}{SUFFIX}", exported.serialize())
+
+
+def compiled(key: tuple, plugins: Iterable[object], build: Callable[[], Callable], args: tuple):
+    """The jitted `build()` compiled for `args` (shape structs): its export loaded from the store
+    when there, else traced, exported and stored."""
+    stem = digest(key, plugins)
+    exported = load(stem)
+    if exported is None:
+        exported = jax.export.export(jax.jit(build()))(*args)
+        save(stem, exported)
+        LOADS["traced"] += 1
+    else:
+        LOADS["loaded"] += 1
+    return jax.jit(exported.call).lower(*args).compile()
 
 
 def remembered(stem: str, compute: Callable[[], bool]) -> bool:

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pandas as pd
+from optbench.runners.landscape import program_store
 from optbench.runners.landscape.common import landscape_for, spec_landscape
 
 from optbench.spec import RunSpec
@@ -77,8 +78,22 @@ def curves_of(keys: Sequence[str], paths: Sequence[tuple[np.ndarray, np.ndarray]
 
 @cache
 def _program(variant, landscapes: tuple[tuple, ...], counts: tuple[int, ...], steps: int):
-    """A jitted loop over `steps` of one optax variant on rows grouped by landscape; returns
-    every iterate (steps + 1, rows, dim)."""
+    """The compiled `_loop`, loaded from the program store when a process before this one
+    traced it (tracing it costs about 0.4 s a program)."""
+    built = [landscape_for(*key) for key in landscapes]
+    rows = jax.ShapeDtypeStruct((sum(counts), built[0].dim), jnp.float64)
+    column = jax.ShapeDtypeStruct((sum(counts),), jnp.float64)
+    return program_store.compiled(
+        ("trajectory", variant, landscapes, counts, steps),
+        [variant.plugin, *built],
+        lambda: _loop(variant, landscapes, counts, steps),
+        (rows, {name: column for name in variant.traced}),
+    )
+
+
+def _loop(variant, landscapes: tuple[tuple, ...], counts: tuple[int, ...], steps: int):
+    """A loop over `steps` of one optax variant on rows grouped by landscape; returns every
+    iterate (steps + 1, rows, dim)."""
     fns = [landscape_for(*key).fn for key in landscapes]
     edges = np.cumsum([0, *counts])
 
@@ -103,7 +118,7 @@ def _program(variant, landscapes: tuple[tuple, ...], counts: tuple[int, ...], st
         _, xs = jax.lax.scan(step, (x0, init(x0, hps)), None, length=steps)
         return jnp.concatenate([x0[None], xs])
 
-    return jax.jit(run)
+    return run
 
 
 def optax_curves(
@@ -117,8 +132,8 @@ def optax_curves(
     order = sorted(chosen, key=lambda i: (repr(keys[i]), i))
     landscapes = tuple(dict.fromkeys(keys[i] for i in order))
     counts = tuple(sum(keys[i] == k for i in order) for k in landscapes)
-    hps = {name: jnp.asarray([float(specs[i].hp[name]) for i in order]) for name in variant.traced}
-    xs = np.asarray(_program(variant, landscapes, counts, steps)(jnp.asarray(starts[order]), hps))
+    hps = {name: np.array([float(specs[i].hp[name]) for i in order]) for name in variant.traced}
+    xs = np.asarray(_program(variant, landscapes, counts, steps)(starts[order], hps))
     grid = step_grid(steps)
     paths = []
     for row, i in enumerate(order):
