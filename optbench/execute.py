@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from optbench import registry
 from optbench.contracts import RunResult
 from optbench.executors import Executor, Finished, make_executor
@@ -114,7 +116,9 @@ def _write_once(store: ResultsStore, finished: Finished, written: set[str]) -> N
     rows = result.rows
     if rows.empty:
         return
-    fresh = ~rows["run_key"].isin(written) & ~rows["run_key"].duplicated()
+    keys = rows["run_key"]
+    unseen = np.fromiter((key not in written for key in keys), dtype=bool, count=len(keys))
+    fresh = unseen & ~keys.duplicated().to_numpy()
     if not fresh.all():
         rows = rows[fresh].reset_index(drop=True)
         keep = result.curves["run_key"].isin(set(rows["run_key"]))
