@@ -14,10 +14,12 @@ import importlib
 import inspect
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import jax
 
@@ -28,6 +30,9 @@ PACKAGES = ("jax", "jaxlib", "optax", "numpy")
 OWN_CODE = ("optbench.landscapes", "optbench.optimizers", "optbench.runners.landscape")
 
 LOADS = {"traced": 0, "loaded": 0}  # this process: programs traced anew / loaded from disk
+_COMPILED: dict[str, Any] = {}
+_LOCKS: dict[str, threading.Lock] = {}
+_GUARD = threading.Lock()
 
 
 def folder() -> Path | None:
@@ -113,16 +118,22 @@ def save(stem: str, exported: jax.export.Exported) -> None:
 
 def compiled(key: tuple, plugins: Iterable[object], build: Callable[[], Callable], args: tuple):
     """The jitted `build()` compiled for `args` (shape structs): its export loaded from the store
-    when there, else traced, exported and stored."""
+    when there, else traced, exported and stored. Once per process: lanes asking for one program
+    at the same time wait for a single compilation."""
     stem = digest(key, plugins)
-    exported = load(stem)
-    if exported is None:
-        exported = jax.export.export(jax.jit(build()))(*args)
-        save(stem, exported)
-        LOADS["traced"] += 1
-    else:
-        LOADS["loaded"] += 1
-    return jax.jit(exported.call).lower(*args).compile()
+    with _GUARD:
+        lock = _LOCKS.setdefault(stem, threading.Lock())
+    with lock:
+        if stem not in _COMPILED:
+            exported = load(stem)
+            if exported is None:
+                exported = jax.export.export(jax.jit(build()))(*args)
+                save(stem, exported)
+                LOADS["traced"] += 1
+            else:
+                LOADS["loaded"] += 1
+            _COMPILED[stem] = jax.jit(exported.call).lower(*args).compile()
+        return _COMPILED[stem]
 
 
 def remembered(stem: str, compute: Callable[[], bool]) -> bool:
