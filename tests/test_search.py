@@ -180,6 +180,36 @@ def test_halving_search_continues_survivors_and_stores_every_rung(tmp_path):
     assert results["mean_test_score"][3] == pytest.approx(grid.best_score, abs=1e-6)
 
 
+def test_halving_resumed_after_an_interruption_reads_finished_rungs_and_scores_the_same(
+    tmp_path, monkeypatch
+):
+    study = SearchStudy.from_dict(
+        {"optimizer": "rmsprop", "options": SMALL, "epochs": 3,
+         "space": {"initializer": ["glorot_uniform", "zero", "he_uniform"]},
+         "search": {"strategy": "halving", "factor": 3, "min_resources": 1}}
+    )  # fmt: skip
+    whole = run_search(study, tmp_path / "whole")
+    train = mnist_fits.continue_group
+
+    def interrupted(specs, previous, progress=None):
+        if previous is not None:  # the second rung: the process dies here
+            raise KeyboardInterrupt
+        return train(specs, previous, progress)
+
+    monkeypatch.setattr(mnist_fits, "continue_group", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_search(study, tmp_path / "resumed")
+    monkeypatch.setattr(mnist_fits, "continue_group", train)
+    resumed = run_search(study, tmp_path / "resumed")
+    assert (whole.skipped, whole.ran) == (0, 9 + 3 + 1), "two rungs and the refit"
+    assert (resumed.skipped, resumed.ran) == (9, 3 + 1), "rung 0 read back, rung 1 trained"
+    assert list(resumed.cv_results["n_resources"]) == [1, 1, 1, 3]
+    np.testing.assert_allclose(
+        resumed.cv_results["mean_test_score"], whole.cv_results["mean_test_score"], atol=1e-6
+    )
+    assert resumed.best_params == whole.best_params
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -157,14 +157,17 @@ def _with_extras(results: dict, study: SearchStudy, extras: list) -> dict:
 
 
 def _run_mnist(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
-    """Halving over epochs; survivors continue from their trained state."""
+    """Halving over epochs; survivors continue from their trained state. A group of fits whose
+    rows are all stored (a search run again after an interruption) is read, not trained; its
+    state is not stored, so its survivors train from the start at the next rung, which gives
+    what continuing would."""
+    from optbench.runners.search.search import stored_rows
     from tqdm.auto import tqdm
 
     study: SearchStudy = plan.study
     n_splits = study.cv["n_splits"]
     groups: dict[Any, Any] = {}
-    state: dict[int, tuple[Any, int]] = {}
-    ran = 0
+    ran = skipped = 0
     _, resources = schedule(
         len(plan.candidates),
         study.factor,
@@ -178,32 +181,41 @@ def _run_mnist(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
     bar = tqdm(total=total, disable=quiet, unit="member-epoch", desc=study.name)
 
     extras: list[tuple[np.ndarray, np.ndarray]] = []
+    rung = iter(range(len(resources)))
 
     def evaluate(indices: Sequence[int], n_resources: int):
-        nonlocal ran, groups, state
+        nonlocal ran, skipped, groups
+        itr = next(rung)
+        trained_before = resources[itr - 1] if itr else 0
         specs = [
             [_with_epochs(plan.fits[i][k], n_resources) for k in range(n_splits)] for i in indices
         ]
-        flat = [s for row in specs for s in row]
         by_group: dict[Any, list[RunSpec]] = {}
-        for spec in flat:
+        for spec in [s for row in specs for s in row]:
             by_group.setdefault(mnist_fits.group_key(spec), []).append(spec)
-        rows = []
-        new_groups = {}
+        stored = store.stored_keys()
+        frames, new_groups = [], {}
         for key, batch in by_group.items():
+            if all(spec.key in stored for spec in batch):
+                frames.append(stored_rows(store, [spec.key for spec in batch]).reset_index())
+                skipped += len(batch)
+                bar.update(len(batch) * steps[itr])
+                continue
             previous = groups.get(key)
-            result, group = mnist_fits.continue_group(batch, previous, bar.update)
-            new_groups[key] = group
+            if previous is None and trained_before:  # its state went with the process before
+                bar.total += len(batch) * trained_before
+                bar.refresh()
+            result, new_groups[key] = mnist_fits.continue_group(batch, previous, bar.update)
             store.write(result)
-            rows.append(result.rows)
+            frames.append(result.rows)
+            ran += len(batch)
         groups = new_groups
-        ran += len(flat)
-        frame = pd.concat(rows, ignore_index=True).set_index("run_key")
+        frame = pd.concat(frames, ignore_index=True).set_index("run_key")
         return _scores(frame, specs, extras)
 
     results = _search_rungs(plan, evaluate)
     bar.close()
-    return _with_extras(results, study, extras), ran, 0
+    return _with_extras(results, study, extras), ran, skipped
 
 
 def _with_epochs(spec: RunSpec, epochs: int) -> RunSpec:
