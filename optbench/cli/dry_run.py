@@ -4,14 +4,17 @@ The estimate comes from a short calibration: a sample of each optimizer family's
 runs once (optax: its runs on one problem, as a small program; serial families: its first few
 runs; network runs: one epoch), nothing is stored, and the measured cost per unit of the
 runner's expected work (`work(spec)`, else per run) and per compiled program is scaled to the
-study; lanes run side by side, the scipy pool spreads its lane
-over its workers. It is a rough figure, not a promise.
+study, and so is the time to write the sample's rows to a scratch store. Lanes run side by side
+(the scipy pool spreads its lane over its workers), but all of them share this machine's cores:
+the estimate is the longest lane or the whole work over the cores, whichever is larger. It is a
+rough figure, not a promise.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -22,6 +25,7 @@ import pandas as pd
 
 from optbench import registry
 from optbench.cli.common import echo_table
+from optbench.contracts import RunResult
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 from optbench.store import ResultsStore
@@ -73,7 +77,7 @@ def _fresh(runner):
         return runner
 
 
-def _timed_run(runner, sample: list[RunSpec]) -> float:
+def _timed_run(runner, sample: list[RunSpec]) -> tuple[float, RunResult]:
     t0 = time.perf_counter()
     result = runner.run(sample)
     wall = time.perf_counter() - t0
@@ -81,18 +85,26 @@ def _timed_run(runner, sample: list[RunSpec]) -> float:
     errors = rows[rows["status"].eq("error")] if "status" in rows else rows.iloc[:0]
     if len(errors) == len(rows) and len(rows):
         raise OptbenchError(str(errors.iloc[0].get("error", "the calibration run failed")))
-    return wall
+    return wall, result
 
 
-def _calibrate(runner, batch: list[RunSpec], family: str) -> tuple[float, float]:
-    """(seconds per run when warm, one-off seconds: compilation and first-call set-up), from
-    running one sample twice."""
+def _write_seconds(result: RunResult) -> float:
+    """Seconds per run to store `result` (rows and curves) in a scratch results folder."""
+    with tempfile.TemporaryDirectory(prefix="optbench-dry-run-") as scratch:
+        t0 = time.perf_counter()
+        ResultsStore(scratch).write(result)
+        return (time.perf_counter() - t0) / max(len(result.rows), 1)
+
+
+def _calibrate(runner, batch: list[RunSpec], family: str) -> tuple[float, float, float]:
+    """(seconds per unit of work when warm, one-off seconds: compilation and first-call set-up,
+    seconds per run to store the rows), from running one sample twice."""
     sample, _ = _sample(batch, family)
     os.environ.setdefault("OPTBENCH_QUIET", "1")
     fresh = _fresh(runner)
-    cold = _timed_run(fresh, sample)
-    warm = _timed_run(fresh, sample)
-    return warm / _work(runner, sample), max(cold - warm, 0.0)
+    cold, _ = _timed_run(fresh, sample)
+    warm, result = _timed_run(fresh, sample)
+    return warm / _work(runner, sample), max(cold - warm, 0.0), _write_seconds(result)
 
 
 def _work(runner, specs: Sequence[RunSpec]) -> float:
@@ -134,6 +146,7 @@ def estimate(runner, batches: list[list[RunSpec]], programs: int) -> tuple[float
     for batch in batches:
         by_family[_family(batch[0])].append(batch)
     lanes: Counter = Counter()
+    busy = 0.0  # seconds of one core: every lane's work, and writing the rows
     t0, sampled = time.perf_counter(), 0
     for family, members in by_family.items():
         if family in VECTORIZED:
@@ -144,7 +157,7 @@ def estimate(runner, batches: list[list[RunSpec]], programs: int) -> tuple[float
             if "epochs" in every[0].budgets:
                 chosen = [min(every, key=lambda spec: _work(runner, [spec]))]
         sample = _sample(chosen, family)[0]
-        per_work, one_off = _calibrate(runner, chosen, family)
+        per_work, one_off, per_write = _calibrate(runner, chosen, family)
         sampled += 2 * len(sample)
         problems = {(s.problem, s.options) for batch in members for s in batch}
         if family in VECTORIZED:
@@ -152,11 +165,19 @@ def estimate(runner, batches: list[list[RunSpec]], programs: int) -> tuple[float
         else:
             setups = len(problems) / len({(s.problem, s.options) for s in sample})
         lanes[lane_of(members[0])] += one_off * setups
+        busy += one_off * setups
         for batch in members:
             lane = lane_of(batch)
+            seconds = per_work * _work(runner, batch)
             share = _pool_workers() if lane == "pool" else 1
-            lanes[lane] += per_work * _work(runner, batch) / share
-    return max(lanes.values(), default=0.0), time.perf_counter() - t0, sampled
+            lanes[lane] += seconds / share
+            busy += seconds + per_write * len(batch)
+    longest = max(lanes.values(), default=0.0)
+    return max(longest, busy / _cores()), time.perf_counter() - t0, sampled
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _pool_workers() -> int:
