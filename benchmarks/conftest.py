@@ -9,8 +9,6 @@ A run without `--benchmark-json`/`--benchmark-save` is saved with every round (a
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -19,12 +17,6 @@ from threadpoolctl import threadpool_limits
 
 from optbench.regress import machine
 from optbench.regress.runs import SCHEMA
-
-HEAVY_IMPORTS = ("keras",)
-"""Imported before the first calibration: importing TensorFlow (through Keras) left NumPy's
-single-threaded 128x128 matmul, the kernel's main part, 70% slower for the rest of the process
-(4.1 -> 7.1 ms on a 2-core EPYC), so a start timed before the MNIST benchmarks imported it and
-an end timed after read as a drift of the machine's speed."""
 
 START = pytest.StashKey[list[float]]()
 END = pytest.StashKey[list[float]]()
@@ -73,10 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.benchmark_storage == "file://./.benchmarks":
         config.option.benchmark_storage = f"file://{config.rootpath / '.benchmarks'}"
     config.addinivalue_line("markers", "quick: in the quick tier CI runs (`-m quick`)")
-    for name in HEAVY_IMPORTS:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-    config.stash[START] = machine.calibrate()
+    config.stash[START] = machine.calibrate_fresh()
     config.stash[BENCHMARKS] = set()
     config.stash[FAILED] = set()
     config.pluginmanager.register(FailedBenchmarks(config), "optbench-failed-benchmarks")
@@ -90,7 +79,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _end_calibration(config: pytest.Config) -> list[float]:
     if END not in config.stash:
-        config.stash[END] = machine.calibrate()
+        config.stash[END] = machine.calibrate_fresh()
     return config.stash[END]
 
 

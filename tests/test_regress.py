@@ -410,3 +410,18 @@ def test_a_slowdown_in_every_interleaved_block_pair_fails(tmp_path):
         "REGRESSION: t: +39% and Mann-Whitney p=1.8e-05 < 0.01, in every block pair (1.38, 1.33)"
         in result.output
     )
+
+
+def test_the_calibration_kernel_is_timed_in_a_fresh_interpreter(monkeypatch):
+    from optbench.regress import machine
+
+    calls = []
+    real_run = subprocess.run
+    monkeypatch.setattr(
+        machine.subprocess,
+        "run",
+        lambda command, **kw: calls.append(command) or real_run(command, **kw),
+    )
+    seconds = machine.calibrate_fresh(repeats=3)
+    assert len(seconds) == 3 and all(0 < s < 10 for s in seconds)
+    assert calls and calls[0][0] == sys.executable and calls[0][-1] == "3"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from importlib import metadata
 from typing import Any
@@ -112,6 +115,17 @@ def calibrate(repeats: int = KERNEL_REPEATS) -> list[float]:
         _kernel()
         seconds.append(time.perf_counter() - t0)
     return seconds
+
+
+def calibrate_fresh(repeats: int = KERNEL_REPEATS) -> list[float]:
+    """`calibrate` in a new interpreter, so that it times the machine and not this process:
+    after TensorFlow's import the kernel's matmul ran 70% slower in the importing process
+    (4.1 -> 7.1 ms on a 2-core EPYC), which read as the machine's speed drifting."""
+    code = "import json, sys; from optbench.regress.machine import calibrate; "
+    code += "print(json.dumps(calibrate(int(sys.argv[1]))))"
+    command = [sys.executable, "-c", code, str(repeats)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return [float(s) for s in json.loads(done.stdout.strip().splitlines()[-1])]
 
 
 def calibration(start: list[float], end: list[float]) -> dict[str, Any]:
