@@ -27,6 +27,7 @@ from optbench import registry
 from optbench.cli.common import echo_table
 from optbench.contracts import RunResult
 from optbench.errors import OptbenchError
+from optbench.regress.machine import cpu_count
 from optbench.spec import RunSpec
 from optbench.store import ResultsStore
 from optbench.study import Study
@@ -173,11 +174,7 @@ def estimate(runner, batches: list[list[RunSpec]], programs: int) -> tuple[float
             lanes[lane] += seconds / share
             busy += seconds + per_write * len(batch)
     longest = max(lanes.values(), default=0.0)
-    return max(longest, busy / _cores()), time.perf_counter() - t0, sampled
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(longest, busy / cpu_count()), time.perf_counter() - t0, sampled
 
 
 def _pool_workers() -> int:

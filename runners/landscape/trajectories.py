@@ -10,7 +10,6 @@ while the study runs, so reports never re-run anything. Noisy instances are not 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 import jax
 import jax.numpy as jnp
@@ -76,10 +75,9 @@ def curves_of(keys: Sequence[str], paths: Sequence[tuple[np.ndarray, np.ndarray]
     return frame[np.isfinite(frame["value"].to_numpy())].reset_index(drop=True)
 
 
-@cache
 def _program(variant, landscapes: tuple[tuple, ...], counts: tuple[int, ...], steps: int):
-    """The compiled `_loop`, loaded from the program store when a process before this one
-    traced it (tracing it costs about 0.4 s a program)."""
+    """The compiled `_loop` (once per process, `program_store.compiled`), loaded from the
+    program store when a process before this one traced it."""
     built = [landscape_for(*key) for key in landscapes]
     rows = jax.ShapeDtypeStruct((sum(counts), built[0].dim), jnp.float64)
     column = jax.ShapeDtypeStruct((sum(counts),), jnp.float64)

@@ -194,11 +194,10 @@ def _run_mnist(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
         for spec in [s for row in specs for s in row]:
             by_group.setdefault(mnist_fits.group_key(spec), []).append(spec)
         stored = store.stored_keys()
-        frames, new_groups = [], {}
+        frames, new_groups, read = [], {}, []
         for key, batch in by_group.items():
             if all(spec.key in stored for spec in batch):
-                frames.append(stored_rows(store, [spec.key for spec in batch]).reset_index())
-                skipped += len(batch)
+                read += [spec.key for spec in batch]
                 bar.update(len(batch) * steps[itr])
                 continue
             previous = groups.get(key)
@@ -210,6 +209,9 @@ def _run_mnist(plan: Any, store: ResultsStore, runner: Any, quiet: bool):
             frames.append(result.rows)
             ran += len(batch)
         groups = new_groups
+        if read:
+            frames.append(stored_rows(store, read).reset_index())
+            skipped += len(read)
         frame = pd.concat(frames, ignore_index=True).set_index("run_key")
         return _scores(frame, specs, extras)
 
