@@ -25,8 +25,14 @@ def target_label(target: float) -> str:
 def varying_hyperparameters(runs: pd.DataFrame) -> list[str]:
     """The `hp.*` columns that take more than one value within some optimizer."""
     columns = [c for c in runs.columns if c.startswith("hp.")]
-    grouped = runs.groupby("optimizer")
+    settings = _settings(runs, columns)
+    grouped = settings.groupby("optimizer")
     return [c for c in columns if (grouped[c].nunique(dropna=False) > 1).any()]
+
+
+def _settings(runs: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The distinct (optimizer, hyperparameters) rows: a few hundred where runs are 10⁵."""
+    return runs[["optimizer", *columns]].drop_duplicates()
 
 
 def label_columns(runs: pd.DataFrame) -> list[str]:
@@ -37,14 +43,20 @@ def label_columns(runs: pd.DataFrame) -> list[str]:
 def labels(runs: pd.DataFrame) -> pd.Series:
     """One text label per row: `adam learning_rate=0.01` (only hyperparameters that vary)."""
     swept = varying_hyperparameters(runs)
-    text = runs["optimizer"].astype(str)
-    for column in swept:
-        values = runs[column]
-        name = column.removeprefix("hp.")
-        shown = values.map({v: f" {name}={_text(v)}" for v in values.unique()})
-        varies = values.groupby(runs["optimizer"]).transform(lambda s: s.nunique(dropna=False))
-        text = text + shown.where(varies.gt(1), "")
-    return text
+    if not swept:
+        return runs["optimizer"].astype(str)
+    settings = _settings(runs, swept)
+    varies = {c: settings.groupby("optimizer")[c].nunique(dropna=False) for c in swept}
+
+    def text(optimizer, *values) -> str:
+        shown = (
+            f" {column.removeprefix('hp.')}={_text(value)}"
+            for column, value in zip(swept, values, strict=True)
+            if varies[column][optimizer] > 1
+        )
+        return str(optimizer) + "".join(shown)
+
+    return _text_per_row(runs, ["optimizer", *swept], text)
 
 
 def problem_labels(runs: pd.DataFrame) -> pd.Series:
@@ -52,20 +64,24 @@ def problem_labels(runs: pd.DataFrame) -> pd.Series:
     columns = [f"option.{n}" for n in ("dim", "instance") if f"option.{n}" in runs]
     if not columns:
         return runs["problem"].astype(str)
-    keys = runs[["problem", *columns]].astype(object).where(runs[["problem", *columns]].notna())
-    rows = pd.MultiIndex.from_frame(keys)
-    text = {key: _problem_text(key, columns) for key in rows.unique()}
-    return pd.Series([text[key] for key in rows], index=runs.index, dtype=object)
+
+    def text(problem, *values) -> str:
+        options = [
+            f"{column.removeprefix('option.')}={int(v)}"
+            for column, v in zip(columns, values, strict=True)
+            if v is not None and not pd.isna(v)
+        ]
+        return f"{problem}:{','.join(options)}" if options else str(problem)
+
+    return _text_per_row(runs, ["problem", *columns], text)
 
 
-def _problem_text(key: tuple, columns: list[str]) -> str:
-    problem, *values = key
-    options = [
-        f"{column.removeprefix('option.')}={int(v)}"
-        for column, v in zip(columns, values, strict=True)
-        if v is not None and not pd.isna(v)
-    ]
-    return f"{problem}:{','.join(options)}" if options else str(problem)
+def _text_per_row(runs: pd.DataFrame, columns: list[str], text) -> pd.Series:
+    """`text(*values)` of each row's `columns`, computed once per distinct combination."""
+    grouped = runs.groupby(columns, dropna=False, sort=False)
+    first = grouped.head(1)[columns]  # row k is group k, since sort=False
+    texts = np.array([text(*key) for key in first.itertuples(index=False, name=None)], object)
+    return pd.Series(texts[grouped.ngroup().to_numpy()], index=runs.index, dtype=object)
 
 
 def _text(value) -> str:
@@ -151,12 +167,17 @@ def summary(runs: pd.DataFrame, targets: tuple[float, ...] = LADDER) -> pd.DataF
     return out[order].reset_index()
 
 
-def summary_by_instance(
-    runs: pd.DataFrame, values: tuple[str, ...] = ("runs", "success", "ert", "median_gap")
-) -> pd.DataFrame:
+BY_INSTANCE = ("runs", "success", "ert", "median_gap")
+
+
+def summary_by_instance(runs: pd.DataFrame, values: tuple[str, ...] = BY_INSTANCE) -> pd.DataFrame:
     """`summary` with instances side by side: a row per problem (instance dropped from its
     label) × setting, `VALUE.iK` columns per instance K (`runs.iK` is the n of `success.iK`)."""
-    table = summary(runs, targets=())
+    return by_instance(summary(runs, targets=()), values)
+
+
+def by_instance(table: pd.DataFrame, values: tuple[str, ...] = BY_INSTANCE) -> pd.DataFrame:
+    """`summary_by_instance` of a `summary` table already computed."""
     base, instance = split_instance(table["problem"])
     wide = table.assign(problem=base, instance=instance).pivot(
         index=["problem", "label"], columns="instance", values=list(values)
@@ -202,7 +223,12 @@ def ranking(runs: pd.DataFrame) -> pd.DataFrame:
     `n` is the runs behind each per-problem success rate (the fewest, where they differ).
     With several instances, each instance is a problem, and `success.iK` / `mean_rank.iK` /
     `n.iK` give instance K's share side by side."""
-    ranked = ranks(summary(runs, targets=()))
+    return ranking_of(summary(runs, targets=()))
+
+
+def ranking_of(table: pd.DataFrame) -> pd.DataFrame:
+    """`ranking` of a `summary` table already computed."""
+    ranked = ranks(table)
     overall = ranked.groupby("label").agg(
         mean_rank=("rank", "mean"),
         problems=("problem", "nunique"),
@@ -227,9 +253,12 @@ def landscape_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Problems × optimizers: success rate at the final target of each optimizer's best setting.
 
     With several instances the columns are (optimizer, instance) pairs, instances side by side."""
-    table = ranks(summary(runs, targets=()))
-    table["optimizer"] = table["label"].str.split(" ").str[0]
-    best = table.sort_values("rank").groupby(["problem", "optimizer"], sort=False).head(1)
+    return landscape_table_of(summary(runs, targets=()))
+
+
+def landscape_table_of(table: pd.DataFrame) -> pd.DataFrame:
+    """`landscape_table` of a `summary` table already computed."""
+    best = _best_settings(table)
     base, instance = split_instance(best["problem"])
     if instance.nunique() <= 1:
         return best.pivot(index="problem", columns="optimizer", values="success").sort_index()
@@ -240,13 +269,23 @@ def landscape_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def landscape_counts(runs: pd.DataFrame) -> pd.Series:
     """Runs behind each cell of `landscape_table` (the fewest over problems), same columns."""
-    table = ranks(summary(runs, targets=()))
-    table["optimizer"] = table["label"].str.split(" ").str[0]
-    best = table.sort_values("rank").groupby(["problem", "optimizer"], sort=False).head(1)
+    return landscape_counts_of(summary(runs, targets=()))
+
+
+def landscape_counts_of(table: pd.DataFrame) -> pd.Series:
+    """`landscape_counts` of a `summary` table already computed."""
+    best = _best_settings(table)
     _, instance = split_instance(best["problem"])
     if instance.nunique() <= 1:
         return best.groupby("optimizer")["runs"].min()
     return best.assign(instance=instance).groupby(["optimizer", "instance"])["runs"].min()
+
+
+def _best_settings(table: pd.DataFrame) -> pd.DataFrame:
+    """Each optimizer's best-ranked setting on each problem of a `summary` table."""
+    ranked = ranks(table)
+    ranked["optimizer"] = ranked["label"].str.split(" ").str[0]
+    return ranked.sort_values("rank").groupby(["problem", "optimizer"], sort=False).head(1)
 
 
 def performance_profile(runs: pd.DataFrame, taus: np.ndarray | None = None) -> pd.DataFrame:

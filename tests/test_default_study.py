@@ -123,6 +123,6 @@ def test_run_study_loads_curves_only_when_asked(tmp_path):
 def test_cli_landscape_cells_show_both_instances_and_their_n(two_instances):
     from optbench.cli.summary import landscape_text
 
-    text = landscape_text(two_instances).set_index("problem")
+    text = landscape_text(rollup.summary(two_instances, targets=())).set_index("problem")
     assert (text.loc["p", "A"], text.loc["p", "B"]) == ("1.00/0.25", "0.00/0.00")
     assert (text.loc["n", "A"], text.loc["n", "B"]) == ("2/4", "3/3")

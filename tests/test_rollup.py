@@ -94,6 +94,16 @@ def test_swept_hyperparameters_label_settings(runs):
     assert {"A learning_rate=0.1", "A learning_rate=0.5", "B"} <= names
 
 
+def test_labels_name_a_missing_value_and_keep_each_rows_setting(runs):
+    more = pd.concat([runs, pd.DataFrame([row("p", "A", 1e-3, 10, 10, lr=np.nan)])])
+    more = more.assign(**{"option.dim": [2] * (len(more) - 1) + [None]})
+    labels = rollup.labels(more.iloc[::-1]).iloc[::-1]
+    assert labels.tolist() == ["A learning_rate=0.1"] * 4 + ["B"] * 2 + [
+        "A learning_rate=0.1"
+    ] * 2 + ["B"] * 2 + ["A learning_rate=none"]
+    assert rollup.problem_labels(more).tolist() == ["p:dim=2"] * 6 + ["q:dim=2"] * 4 + ["p"]
+
+
 def test_landscape_table_shows_each_optimizers_best_success(runs):
     table = rollup.landscape_table(runs)
     assert table.loc["p", "A"] == 0.5 and table.loc["q", "B"] == 1.0 and table.loc["q", "A"] == 0.0

@@ -50,10 +50,10 @@ def single_run_lines(row: pd.Series) -> list[str]:
     return lines
 
 
-def ranking_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """rollup.ranking with the median ERT of each setting over the problems beside it."""
-    ranked = rollup.ranking(runs)
-    per_problem = rollup.ranks(rollup.summary(runs, targets=()))
+def ranking_table(table: pd.DataFrame) -> pd.DataFrame:
+    """rollup.ranking of a summary table, with each setting's median ERT over the problems."""
+    ranked = rollup.ranking_of(table)
+    per_problem = rollup.ranks(table)
     ert = per_problem.groupby("label")["ert"].median().rename("median_ert")
     table = ranked.join(ert, on="label")
     by_instance = [c for c in table.columns if c.startswith(("success.i", "n.i"))]
@@ -62,14 +62,14 @@ def ranking_table(runs: pd.DataFrame) -> pd.DataFrame:
     return table[order]
 
 
-def print_ranking(runs: pd.DataFrame, top: int | None) -> None:
+def print_ranking(runs: pd.DataFrame, top: int | None, summary: pd.DataFrame) -> None:
     """The ranking, all of it or its first `top` settings and how many more there are."""
     target = number_text(final_target(runs))
     click.echo(
         f"\nranking across problems: mean rank, ranked by success at {target}, then ERT, "
         "then median gap"
     )
-    table = ranking_table(runs)
+    table = ranking_table(summary)
     shown = table if top is None else table.head(top)
     echo_table(shown, formats=RATE_FORMATS)
     hidden = len(table) - len(shown)
@@ -77,9 +77,9 @@ def print_ranking(runs: pd.DataFrame, top: int | None) -> None:
         click.echo(f"… {hidden} more setting(s) of {len(table)}: --top N or --all to show them")
 
 
-def landscape_text(runs: pd.DataFrame) -> pd.DataFrame:
+def landscape_text(summary: pd.DataFrame) -> pd.DataFrame:
     """The landscape table with each optimizer's instances in one cell (`1.00/0.40`), n last."""
-    table, counts = rollup.landscape_table(runs), rollup.landscape_counts(runs)
+    table, counts = rollup.landscape_table_of(summary), rollup.landscape_counts_of(summary)
     optimizers = list(dict.fromkeys(table.columns.get_level_values(0)))
 
     def cell(values) -> str:
@@ -112,19 +112,19 @@ def print_landscape_summary(runs: pd.DataFrame, top: int | None = DEFAULT_TOP) -
         )
         if instances > 1:
             click.echo("each cell: instance 0 / instance 1 (n: runs per cell)")
-            echo_table(landscape_text(runs))
+            echo_table(landscape_text(table))
         else:
-            echo_table(rollup.landscape_table(runs).reset_index(), float_format="{:.2f}")
+            echo_table(rollup.landscape_table_of(table).reset_index(), float_format="{:.2f}")
     elif instances > 1:
         click.echo(
             f"\nper problem and setting, instances side by side (success = gap <= {target}):"
         )
-        echo_table(rollup.summary_by_instance(runs), formats=RATE_FORMATS)
+        echo_table(rollup.by_instance(table), formats=RATE_FORMATS)
     else:
         click.echo(f"\nper problem and setting (success = gap <= {target}):")
         echo_table(table, formats=RATE_FORMATS)
     if runs["problem"].nunique() > 1 and runs["optimizer"].nunique() > 1:
-        print_ranking(runs, top)
+        print_ranking(runs, top, table)
 
 
 def print_summary(study_runner: str, runs: pd.DataFrame, top: int | None) -> None:
