@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -67,10 +67,8 @@ class RunSpec:
             raise OptbenchError(
                 f"unknown budget field(s) {sorted(unknown)}; allowed: {', '.join(BUDGET_FIELDS)}"
             )
-        for name in ("seed", "start"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise OptbenchError(f"{name} must be a non-negative integer, got {value!r}")
+        _check_count("seed", self.seed)
+        _check_count("start", self.start)
 
     @property
     def hp(self) -> dict[str, Any]:
@@ -104,8 +102,27 @@ class RunSpec:
         """A stable 16-hex-digit hash: equal specs share it across processes and machines."""
         common = (self.runner, self.problem, self.optimizer, self.hyperparameters, self.budget)
         head, middle, tail = _key_text(*common, self.target, self.options)
-        text = f"{head}{self.seed}{middle}{self.start}{tail}"
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return _hash(f"{head}{self.seed}{middle}{self.start}{tail}")
+
+    def copies(self, seeds: Iterable[int], starts: int) -> list[RunSpec]:
+        """This run setting at each seed × start (0 … starts-1), keys included: a study makes
+        10⁵ of these, so the setting is checked and its key text built once, not per copy."""
+        head, middle, tail = _key_text(
+            self.runner, self.problem, self.optimizer, self.hyperparameters, self.budget,
+            self.target, self.options,
+        )  # fmt: skip
+        fields = {name: self.__dict__[name] for name in FIELDS}
+        copies = []
+        for seed in seeds:
+            _check_count("seed", seed)
+            for start in range(starts):
+                copy = object.__new__(RunSpec)
+                key = _hash(f"{head}{seed}{middle}{start}{tail}")
+                object.__setattr__(
+                    copy, "__dict__", fields | {"seed": seed, "start": start, "key": key}
+                )
+                copies.append(copy)
+        return copies
 
     def columns(self) -> dict[str, Any]:
         """The spec as flat row columns: `hp.<name>`, `budget.<name>`, `option.<name>`."""
@@ -124,7 +141,17 @@ class RunSpec:
         return row
 
 
+FIELDS = tuple(RunSpec.__dataclass_fields__)
 SEED_MARK, START_MARK = -7_130_000_001, -7_130_000_002
+
+
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise OptbenchError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=4096)

@@ -118,33 +118,34 @@ class Study:
         _check_options(given, runner, "")
         problems = [p for text in self.problems for p in suites.expand(text)]
         budget = freeze(self.budget)
-        specs = []
+        settings = [
+            (entry, plugin, [freeze(hyperparameters.resolve(plugin, s)) for s in entry.settings()])
+            for entry in self.optimizers
+            for plugin in [registry.optimizer(entry.name)]
+        ]
+        seeds = [int(seed) for seed in self.seeds]
+        specs, firsts = [], []
         for problem_text in problems:
             problem, problem_options = parse_optimizer(problem_text)
             _check_options(set(problem_options), runner, f" in {problem_text!r}")
-            for entry in self.optimizers:
-                plugin = registry.optimizer(entry.name)
+            for entry, plugin, resolved in settings:
                 options = freeze(dict(self.options) | problem_options | dict(entry.options))
-                for setting in entry.settings():
-                    hp = freeze(hyperparameters.resolve(plugin, setting))
-                    specs.extend(
-                        RunSpec(
-                            runner=runner.name,
-                            problem=problem,
-                            optimizer=plugin.name,
-                            hyperparameters=hp,
-                            seed=int(seed),
-                            start=start,
-                            budget=budget,
-                            target=self.target,
-                            options=options,
-                        )
-                        for seed in self.seeds
-                        for start in range(entry.starts or self.starts)
+                for hp in resolved:
+                    template = RunSpec(
+                        runner=runner.name,
+                        problem=problem,
+                        optimizer=plugin.name,
+                        hyperparameters=hp,
+                        budget=budget,
+                        target=self.target,
+                        options=options,
                     )
+                    copies = template.copies(seeds, entry.starts or self.starts)
+                    specs.extend(copies)
+                    firsts.extend(copies[:2])  # start 0 and, when there are more, start 1
         check = getattr(runner, "check", None)
         if check is not None:
-            for spec in _first_per_problem_and_optimizer(specs):
+            for spec in _first_per_problem_and_optimizer(firsts):
                 check(spec)
         return specs
 

@@ -47,6 +47,23 @@ def test_run_key_is_stable_and_sensitive():
     )
 
 
+def test_copies_equal_specs_built_one_by_one():
+    import pickle
+
+    template = RunSpec("landscape", "beale", "adam", {"learning_rate": 0.1}, budget={"steps": 9})
+    copies = template.copies([3, 5], starts=2)
+    one_by_one = [
+        RunSpec("landscape", "beale", "adam", {"learning_rate": 0.1}, seed, start, {"steps": 9})
+        for seed in (3, 5)
+        for start in (0, 1)
+    ]
+    assert copies == one_by_one and [hash(c) for c in copies] == [hash(s) for s in one_by_one]
+    assert [c.key for c in copies] == [s.key for s in one_by_one]
+    assert len({c.key for c in copies}) == 4 and pickle.loads(pickle.dumps(copies)) == copies
+    with pytest.raises(OptbenchError, match="seed must be a non-negative integer, got -1"):
+        template.copies([-1], starts=1)
+
+
 def test_spec_columns_flatten_hyperparameters():
     row = RunSpec("landscape", "beale", "sgd", {"momentum": 0.8}, options={"x0": [4, 4]}).columns()
     assert row["hp.momentum"] == 0.8 and row["option.x0"] == "[4, 4]"

@@ -430,7 +430,6 @@ class LandscapeRunner:
             raise OptbenchError(f"restarts=true is supported for scipy optimizers, not {family}")
         step_budget(spec)
         final_target(spec)
-        start_point(landscape, spec)
 
     def __init__(self) -> None:
         self._plans: dict[tuple, Plan] = {}
