@@ -1,5 +1,7 @@
 """Members trained together (one vmapped program) against the same members trained one after
-another with the same JAX code, for 6 and 24 members at batch 128 on a 40,000-image fold.
+another with the same JAX code, for 6 and 24 members at batch 128 on a 40,000-image fold, with
+each member's own minibatch order (`vmapped`) and with one order per fold (`shared-order`, a
+search's `shuffle = "fold"`: a fold's members share the gathered batch and its first-layer GEMM).
 
 Run: `OPTBENCH_DATA=DIR pytest benchmarks/bench_search.py --benchmark-only -p no:cacheprovider`.
 Compilation is excluded (each measured epoch follows a warm-up of the same program). The
@@ -30,13 +32,15 @@ def folds():
     return x, y, list(KFold(3).split(x))
 
 
-def members(folds, n: int) -> list[Member]:
+def members(folds, n: int, shared_order: bool = False) -> list[Member]:
     _, _, splits = folds
     plugin = registry.optimizer("rmsprop")
     tx = plugin.build(steps_per_epoch=-(-len(splits[0][0]) // BATCH))
     return [
-        Member(ModelConfig(initializer=INITS[i % 4]), tx, 100 + i, *splits[i % 3]) for i in range(n)
-    ]
+        Member(ModelConfig(initializer=INITS[i % 4]), tx, 100 + i, *splits[i % 3],
+               order_seed=i % 3 if shared_order else None)
+        for i in range(n)
+    ]  # fmt: skip
 
 
 def _epoch(groups: list[MemberGroup]) -> tuple[float, float]:
@@ -48,12 +52,12 @@ def _epoch(groups: list[MemberGroup]) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("n_members", [6, 24])
-@pytest.mark.parametrize("mode", ["sequential", "vmapped"])
+@pytest.mark.parametrize("mode", ["sequential", "vmapped", "shared-order"])
 def test_member_epoch(benchmark, folds, mode, n_members):
     """One epoch of every member: one program over all, or one program per member in turn."""
     x, y, _ = folds
-    team = members(folds, n_members)
-    if mode == "vmapped":
+    team = members(folds, n_members, shared_order=mode == "shared-order")
+    if mode != "sequential":
         groups = [MemberGroup(x, y, team, BATCH)]
     else:
         groups = [MemberGroup(x, y, [m], BATCH, program_id="one") for m in team]
@@ -65,6 +69,6 @@ def test_member_epoch(benchmark, folds, mode, n_members):
         "wall_s_per_member_epoch": wall / n_members,
         "cpu_s_per_member_epoch": cpu / n_members,
     }
-    if mode == "vmapped" and ("sequential", n_members) in SECONDS:
+    if mode != "sequential" and ("sequential", n_members) in SECONDS:
         seq_wall, seq_cpu = SECONDS[("sequential", n_members)]
         benchmark.extra_info |= {"speedup_wall": seq_wall / wall, "speedup_cpu": seq_cpu / cpu}

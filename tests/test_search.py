@@ -96,6 +96,29 @@ def test_two_lanes_cut_one_program_by_members_and_change_no_score(tmp_path, monk
     assert len(load_results(tmp_path / "two-lanes").runs) == 13  # 12 fits and the refit
 
 
+def test_shuffle_fold_shares_each_folds_order_and_keeps_default_keys(tmp_path, monkeypatch):
+    """`shuffle = "fold"`: fit keys say so (default keys are unchanged), every fold's members
+    share one minibatch order whatever the lanes, and a halving rung keeps the setting."""
+    from optbench.runners.search import fits
+
+    default = plan(small_study()).fits[0][0]
+    shared = plan(small_study(shuffle="fold")).fits[0][0]
+    assert fits.shuffle_of(default) == "member" and "search.shuffle" not in default.opts
+    assert fits.shuffle_of(shared) == "fold" and shared.key != default.key
+    assert fits.shuffle_of(halving._with_budget(shared, "epochs", 3)) == "fold"
+    monkeypatch.setattr(search_module, "TRAINING_LANES", 1)
+    one_lane = run_search(small_study(shuffle="fold"), tmp_path / "one").cv_results
+    monkeypatch.setattr(search_module, "TRAINING_LANES", 2)
+    two_lanes = run_search(small_study(shuffle="fold"), tmp_path / "two").cv_results
+    own = run_search(small_study(), tmp_path / "own").cv_results
+    for k in range(3):
+        np.testing.assert_array_equal(
+            one_lane[f"split{k}_test_score"], two_lanes[f"split{k}_test_score"]
+        )
+    good = [0, 2]  # glorot_uniform at 1 and 2 epochs: another order gives other scores
+    assert not np.array_equal(one_lane["mean_test_score"][good], own["mean_test_score"][good])
+
+
 def test_split_keeps_a_members_epoch_fits_together():
     plan_ = plan(small_study())
     batch = [s for row in plan_.fits for s in row]
@@ -239,6 +262,14 @@ def test_halving_resumed_after_an_interruption_reads_finished_rungs_and_scores_t
         ({"runner": "landscape", "problem": "beale", "optimizer": "sgd"},
          "unknown search parameter 'subset': not a budget field, an option of runner 'landscape'"),
         ({"search": {"folds": 3}}, "unknown [search] key(s) ['folds']"),
+        ({"search": {"shuffle": "candidate"}},
+         "shuffle must be one of 'member', 'fold', got 'candidate'"),
+        ({"search": {"shuffle": "fold", "backend": "keras"}},
+         'shuffle = "fold" (one minibatch order per fold) applies to the mnist runner with the '
+         "jax backend, not runner 'mnist' with backend 'keras'"),
+        ({"runner": "landscape", "problem": "beale", "optimizer": "sgd", "options": {},
+          "space": {"learning_rate": [0.1]}, "search": {"shuffle": "fold"}},
+         "not runner 'landscape' with backend 'jax'"),
     ],
 )  # fmt: skip
 def test_bad_input_is_an_error_before_training(data, message):

@@ -85,6 +85,47 @@ def test_continued_training_equals_an_uninterrupted_run(images, members, togethe
     np.testing.assert_allclose(cont_loss, loss[survivors], rtol=1e-5)
 
 
+def test_members_sharing_a_folds_order_equal_members_trained_alone(images, members, together):
+    """shuffle = "fold": a member's numbers do not depend on its group or chunk; with its own
+    seed as the order seed it is `jax_trainer.train` with that seed."""
+    import dataclasses
+
+    x, y = images
+    shared = [dataclasses.replace(m, order_seed=1000 + i % 3) for i, m in enumerate(members)]
+    shared[4] = dataclasses.replace(shared[4], seed=1001)
+    group = MemberGroup(*images, shared, BATCH)
+    assert sorted(group.chunk_sizes) == [4, 4, 4]
+    losses = group.train_to(EPOCHS)
+    loss, acc = group.evaluate()
+    for i in (0, 4, 11):
+        alone = MemberGroup(*images, [shared[i]], BATCH)
+        alone_losses = alone.train_to(EPOCHS)
+        alone_loss, alone_acc = alone.evaluate()
+        assert acc[i] == pytest.approx(alone_acc[0], abs=1e-6)
+        assert loss[i] == pytest.approx(alone_loss[0], rel=1e-5)
+        np.testing.assert_allclose(losses[:, i], alone_losses[:, 0], rtol=1e-5)
+    m = shared[4]
+    fold = (x[m.train_rows], y[m.train_rows], x[m.test_rows], y[m.test_rows])
+    trained = jax_trainer.train(
+        Data(*fold, *fold[2:]),
+        m.config,
+        m.tx,
+        TrainSettings(batch_size=BATCH, epochs=EPOCHS, seed=1001),
+    )
+    assert acc[4] == pytest.approx(trained.history[-1]["val_accuracy"], abs=1e-5)
+    assert losses[-1, 4] == pytest.approx(trained.history[-1]["loss"], rel=1e-4)
+    own_losses = together[1]
+    assert not np.allclose(losses[:, 0], own_losses[:, 0])  # another order, other numbers
+
+
+def test_members_sharing_an_order_seed_must_share_their_rows(images, members):
+    import dataclasses
+
+    mixed = [dataclasses.replace(m, order_seed=7) for m in members[:2]]  # folds 0 and 1
+    with pytest.raises(ValueError, match="sharing an order seed must train on the same rows"):
+        MemberGroup(*images, mixed, BATCH)
+
+
 def test_chunks_are_balanced_within_the_budget():
     assert chunk_sizes(25, 10, 240, None) == [13, 12]
     assert chunk_sizes(6, 10, 10**9, None) == [6]

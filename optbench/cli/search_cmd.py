@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 )
 @click.option("--random-state", type=click.IntRange(min=0), help="Seed of the sampler.")
 @click.option(
+    "--shuffle",
+    type=click.Choice(["member", "fold"]),
+    help="Minibatch order: each fit its own (default), or one per fold shared by its fits "
+    "(common random numbers; JAX trains a fold's members with one first-layer product).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Results folder (default: results/search-NAME[-keras]).",
@@ -48,7 +54,7 @@ if TYPE_CHECKING:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @usage_errors
 def search_command(
-    study_arg, backend, strategy, n_iter, random_state, out, data, top, quiet
+    study_arg, backend, strategy, n_iter, random_state, shuffle, out, data, top, quiet
 ) -> None:
     """Search a study's space with cross-validation, refit the best, print cv_results.
 
@@ -68,6 +74,8 @@ def search_command(
         changes["n_trials" if optuna else "n_iter"] = n_iter
     if random_state is not None:
         changes["random_state"] = random_state
+    if shuffle is not None:
+        changes["shuffle"] = shuffle
     study = dataclasses.replace(study, **changes).checked()
     if data is not None:
         os.environ["OPTBENCH_DATA"] = str(data)

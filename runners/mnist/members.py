@@ -5,6 +5,11 @@ its non-numeric settings, training-set size); each has its own initial parameter
 (numeric hyperparameters live in `inject_hyperparams` state), seed, and fold index arrays into one
 shared copy of the data. A member's numbers equal `jax_trainer.train` on its fold alone with the
 same seed: the keys are derived the same way, so grouping and chunking do not change results.
+
+Members given an `order_seed` take their minibatch order and dropout masks from it instead of
+their own seed (common random numbers: a search's `shuffle = "fold"`). Members of one fold then
+gather the same batch, so their first layers are one matrix product rather than one per member;
+they are chunked by fold, and the shared batch is an unbatched input of the program.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Member:
     seed: int
     train_rows: np.ndarray
     test_rows: np.ndarray
+    order_seed: int | None = None
 
 
 def program_key(config: ModelConfig) -> ModelConfig:
@@ -70,8 +76,11 @@ def chunk_sizes(n_members: int, per_member: int, memory_bytes: int, chunk: int |
     return [base + (i < extra) for i in range(n_chunks)]
 
 
-def _make_epoch(config: ModelConfig, tx: Any, batch_size: int, n_train: int) -> Callable:
-    """One epoch of one member (as `jax_trainer.make_epoch`), rows gathered through its fold."""
+def _make_epoch(
+    config: ModelConfig, tx: Any, batch_size: int, n_train: int, shared_order: bool
+) -> Callable:
+    """One epoch of one member (as `jax_trainer.make_epoch`), rows gathered through its fold;
+    with `shared_order`, every member of the chunk takes the same train key and rows."""
     tx = optax.with_extra_args_support(tx)
     grad_fn = batch_grad(config)
 
@@ -81,7 +90,8 @@ def _make_epoch(config: ModelConfig, tx: Any, batch_size: int, n_train: int) -> 
         return scan_batches(grad_fn, tx, (params, opt_state), (rows[order], mask, keep),
                             (x_all, y_all), n_train)  # fmt: skip
 
-    return jax.jit(jax.vmap(epoch, in_axes=(0, 0, 0, None, 0, None, None)))
+    shared = None if shared_order else 0
+    return jax.jit(jax.vmap(epoch, in_axes=(0, 0, shared, None, shared, None, None)))
 
 
 def _make_evaluate(config: ModelConfig) -> Callable:
@@ -104,6 +114,20 @@ def _make_evaluate(config: ModelConfig) -> Callable:
 _PROGRAMS: dict[Any, tuple[Callable, Callable]] = {}
 
 
+def _with_epoch(order_inputs: tuple[jax.Array, jax.Array], epoch: int) -> tuple:
+    """The epoch program's (train keys, epoch index, train rows) arguments."""
+    keys, rows = order_inputs
+    return keys, epoch, rows
+
+
+def _by_order_seed(members: Sequence[Member]) -> dict[int | None, list[int]]:
+    """Member positions by order seed, in order of first appearance (None: each its own)."""
+    out: dict[int | None, list[int]] = {}
+    for i, member in enumerate(members):
+        out.setdefault(member.order_seed, []).append(i)
+    return out
+
+
 def _stack(trees: Sequence[Any]) -> Any:
     return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
 
@@ -120,6 +144,13 @@ class _Chunk:
     train_keys: jax.Array
     train_rows: jax.Array
     test_rows: jax.Array
+    shared_order: bool = False
+
+    def order_inputs(self) -> tuple[jax.Array, jax.Array]:
+        """The epoch program's train keys and rows: one of each when the order is shared."""
+        if self.shared_order:
+            return self.train_keys[0], self.train_rows[0]
+        return self.train_keys, self.train_rows
 
 
 class MemberGroup:
@@ -163,51 +194,62 @@ class MemberGroup:
         state = []
         for m in self.members:
             init_key, train_key = jax.random.split(jax.random.key(m.seed))
+            if m.order_seed is not None:
+                train_key = jax.random.split(jax.random.key(m.order_seed))[1]
             params = init_params(init_key, m.config)
             state.append((params, m.tx.init(params), train_key))
         return state
 
     def _build_chunks(self, state: Sequence[tuple[Any, Any, jax.Array]]) -> list[_Chunk]:
         per = member_bytes(self.config, self.batch_size, self.n_train)
-        sizes = chunk_sizes(len(self.members), per, self.memory_bytes, self.requested_chunk)
-        chunks, start = [], 0
-        for size in sizes:
-            idx = np.arange(start, start + size)
-            start += size
-            chunks.append(
-                _Chunk(
-                    idx,
-                    _stack([state[i][0] for i in idx]),
-                    _stack([state[i][1] for i in idx]),
-                    jnp.stack([state[i][2] for i in idx]),
-                    jnp.asarray(np.stack([self.members[i].train_rows for i in idx]), jnp.int32),
-                    jnp.asarray(np.stack([self.members[i].test_rows for i in idx]), jnp.int32),
+        chunks = []
+        for order_seed, members in _by_order_seed(self.members).items():
+            if order_seed is not None and any(
+                not np.array_equal(self.members[i].train_rows, self.members[members[0]].train_rows)
+                for i in members
+            ):
+                raise ValueError("members sharing an order seed must train on the same rows")
+            sizes = chunk_sizes(len(members), per, self.memory_bytes, self.requested_chunk)
+            start = 0
+            for size in sizes:
+                idx = np.asarray(members[start : start + size])
+                start += size
+                chunks.append(
+                    _Chunk(
+                        idx,
+                        _stack([state[i][0] for i in idx]),
+                        _stack([state[i][1] for i in idx]),
+                        jnp.stack([state[i][2] for i in idx]),
+                        jnp.asarray(np.stack([self.members[i].train_rows for i in idx]), jnp.int32),
+                        jnp.asarray(np.stack([self.members[i].test_rows for i in idx]), jnp.int32),
+                        shared_order=order_seed is not None,
+                    )
                 )
-            )
         return chunks
 
     @property
     def chunk_sizes(self) -> list[int]:
         return [len(c.indices) for c in self._chunks]
 
-    def _programs_for(self) -> tuple[Callable, Callable]:
-        key = (self.config, self.program_id, self.batch_size, self.n_train)
+    def _programs_for(self, shared_order: bool = False) -> tuple[Callable, Callable]:
+        key = (self.config, self.program_id, self.batch_size, self.n_train, shared_order)
         if key not in self._programs:
             enable_compilation_cache()
-            self._programs[key] = (
-                _make_epoch(self.config, self.members[0].tx, self.batch_size, self.n_train),
-                _make_evaluate(self.config),
+            epoch = _make_epoch(
+                self.config, self.members[0].tx, self.batch_size, self.n_train, shared_order
             )
+            self._programs[key] = (epoch, _make_evaluate(self.config))
         return self._programs[key]
 
     def _compiled_epoch(self, chunk: _Chunk) -> Callable:
         """The epoch program for this chunk's size, compiled ahead (its time is compile_s)."""
-        epoch_fn, _ = self._programs_for()
+        epoch_fn, _ = self._programs_for(chunk.shared_order)
         size = len(chunk.indices)
-        key = (self.config, self.program_id, self.batch_size, self.n_train, size, self.x.shape)
+        key = (self.config, self.program_id, self.batch_size, self.n_train, size, self.x.shape,
+               chunk.shared_order)  # fmt: skip
         if key not in self._programs:
             t0 = time.perf_counter()
-            args = (chunk.params, chunk.opt_state, chunk.train_keys, 0, chunk.train_rows)
+            args = (chunk.params, chunk.opt_state, *_with_epoch(chunk.order_inputs(), 0))
             self._programs[key] = epoch_fn.lower(*args, self.x, self.y).compile()
             self.compile_s += time.perf_counter() - t0
         return self._programs[key]
@@ -225,9 +267,7 @@ class MemberGroup:
                     chunk.params, chunk.opt_state, loss, _ = program(
                         chunk.params,
                         chunk.opt_state,
-                        chunk.train_keys,
-                        epoch,
-                        chunk.train_rows,
+                        *_with_epoch(chunk.order_inputs(), epoch),
                         self.x,
                         self.y,
                     )

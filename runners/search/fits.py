@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,8 @@ from optbench.errors import OptbenchError
 from optbench.spec import BUDGET_FIELDS, RunSpec, freeze
 
 PREFIX = "search."
+SHUFFLES = ("member", "fold")
+DEFAULT_SHUFFLE = "member"
 ROUTED = ("optimizer", "seed")
 
 
@@ -71,14 +74,23 @@ def wrapped_spec(
     )
 
 
-def fit_spec(wrapped: RunSpec, cv: Mapping[str, Any], fold: int | str, backend: str) -> RunSpec:
-    """The search runner's spec of one fit of `wrapped` on `fold` ("refit": the whole set)."""
+def fit_spec(
+    wrapped: RunSpec,
+    cv: Mapping[str, Any],
+    fold: int | str,
+    backend: str,
+    shuffle: str = DEFAULT_SHUFFLE,
+) -> RunSpec:
+    """The search runner's spec of one fit of `wrapped` on `fold` ("refit": the whole set);
+    `shuffle="fold"` is in the key only when given, so default fits keep their keys."""
     extra = {
         f"{PREFIX}runner": wrapped.runner,
         f"{PREFIX}cv": freeze(cv),
         f"{PREFIX}fold": fold,
         f"{PREFIX}backend": backend,
     }
+    if shuffle != DEFAULT_SHUFFLE:
+        extra[f"{PREFIX}shuffle"] = shuffle
     return RunSpec(
         runner="search",
         problem=wrapped.problem,
@@ -112,6 +124,24 @@ def unwrap(spec: RunSpec) -> tuple[RunSpec, dict[str, Any], int | str, str]:
         options=freeze({k: v for k, v in opts.items() if not k.startswith(PREFIX)}),
     )
     return wrapped, dict(search["cv"]), search["fold"], search["backend"]
+
+
+def rewrapped(spec: RunSpec, wrapped: RunSpec) -> RunSpec:
+    """The fit spec `spec` (same cv, fold, backend, shuffle) of another wrapped spec."""
+    _, cv, fold, backend = unwrap(spec)
+    return fit_spec(wrapped, cv, fold, backend, shuffle_of(spec))
+
+
+def shuffle_of(spec: RunSpec) -> str:
+    """A fit's minibatch order: "member" (its own) or "fold" (shared by the fold's fits)."""
+    return spec.opts.get(f"{PREFIX}shuffle", DEFAULT_SHUFFLE)
+
+
+def order_seed(wrapped: RunSpec, cv: Mapping[str, Any], fold: int | str) -> int:
+    """The minibatch-order seed every fit of one fold shares under `shuffle = "fold"`: from the
+    study's seed, the cv settings and the fold, never from the candidate."""
+    text = json.dumps([wrapped.seed, freeze(cv), fold], default=str)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
 
 def member_seed(wrapped: RunSpec, fold: int | str, resource: str = "epochs") -> int:

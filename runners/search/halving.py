@@ -227,10 +227,5 @@ def _with_epochs(spec: RunSpec, epochs: int) -> RunSpec:
 def _with_budget(spec: RunSpec, name: str, value: int) -> RunSpec:
     """The fit spec with one budget (epochs, steps) set to `value`."""
     budget = spec.budgets | {name: value}
-    wrapped, cv, fold, backend = fits.unwrap(spec)
-    return fits.fit_spec(
-        dataclasses.replace(wrapped, start=0, budget=freeze(budget)),
-        cv,
-        fold,
-        backend,
-    )
+    wrapped = fits.unwrap(spec)[0]
+    return fits.rewrapped(spec, dataclasses.replace(wrapped, start=0, budget=freeze(budget)))

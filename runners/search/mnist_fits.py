@@ -166,7 +166,10 @@ def _new_members(specs_by_member: Sequence[list[RunSpec]]) -> list[Member]:
         plugin = registry.optimizer(wrapped.optimizer)
         tx = mnist.build_optimizer(plugin, wrapped.hp, -(-len(train) // batch_size))
         config = ModelConfig.from_options(options(wrapped))
-        members.append(Member(config, tx, fits.member_seed(wrapped, fold), train, test))
+        shared = fits.shuffle_of(same[0]) == "fold"
+        order_seed = fits.order_seed(wrapped, cv, fold) if shared else None
+        member = Member(config, tx, fits.member_seed(wrapped, fold), train, test, order_seed)
+        members.append(member)
     return members
 
 

@@ -53,9 +53,9 @@ def epochs_of(spec: RunSpec) -> int:
 
 def at_epoch(spec: RunSpec, epochs: int) -> RunSpec:
     """The same fit with an epochs budget of `epochs` (the row of its score at that epoch)."""
-    wrapped, cv, fold, backend = fits.unwrap(spec)
+    wrapped = fits.unwrap(spec)[0]
     budget = wrapped.budgets | {"epochs": epochs}
-    return fits.fit_spec(dataclasses.replace(wrapped, budget=freeze(budget)), cv, fold, backend)
+    return fits.rewrapped(spec, dataclasses.replace(wrapped, budget=freeze(budget)))
 
 
 def _member_seed(spec: RunSpec) -> int:

@@ -22,7 +22,21 @@ OPTIONS: dict[str, Any] = {
     f"{fits.PREFIX}cv": None,
     f"{fits.PREFIX}fold": 0,
     f"{fits.PREFIX}backend": "jax",
+    f"{fits.PREFIX}shuffle": fits.DEFAULT_SHUFFLE,
 }
+
+
+def check_shuffle(shuffle: Any, runner: str, backend: str) -> None:
+    """`shuffle = "fold"` shares a fold's minibatch order: JAX-trained networks only."""
+    if shuffle not in fits.SHUFFLES:
+        raise OptbenchError(
+            f"shuffle must be one of {', '.join(map(repr, fits.SHUFFLES))}, got {shuffle!r}"
+        )
+    if shuffle == "fold" and (runner != "mnist" or backend != "jax"):
+        raise OptbenchError(
+            'shuffle = "fold" (one minibatch order per fold) applies to the mnist runner '
+            f"with the jax backend, not runner {runner!r} with backend {backend!r}"
+        )
 
 
 def _concat(results: Sequence[RunResult]) -> RunResult:
@@ -73,6 +87,7 @@ class SearchRunner:
             )
         if backend not in BACKENDS:
             raise OptbenchError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+        check_shuffle(fits.shuffle_of(spec), wrapped.runner, backend)
         if wrapped.runner == "landscape":
             landscape_fits.check(wrapped)
         else:

@@ -17,7 +17,7 @@ from optbench.runners.search import cv as cross_validation
 from optbench.runners.search import fits, mnist_fits
 from optbench.runners.search import results as cv_tables
 from optbench.runners.search import space as spaces
-from optbench.runners.search.plugin import BACKENDS, WRAPPABLE, SearchRunner
+from optbench.runners.search.plugin import BACKENDS, WRAPPABLE, SearchRunner, check_shuffle
 from optbench.runners.search.study import SearchStudy
 from tqdm.auto import tqdm
 
@@ -88,6 +88,7 @@ def for_backend(study: SearchStudy, backend: str | None = None) -> SearchStudy:
         raise OptbenchError(
             f"the search runner wraps {', '.join(WRAPPABLE)}; got runner {study.runner!r}"
         )
+    check_shuffle(study.shuffle, study.runner, backend)
     if study.runner == "landscape":
         study = replace(study, refit=False)
     return study
@@ -106,7 +107,7 @@ def expand(
     runner = SearchRunner()
     checked = set()
     for spec in wrapped:
-        probe = fits.fit_spec(spec, study.cv, 0, study.backend)
+        probe = fits.fit_spec(spec, study.cv, 0, study.backend, study.shuffle)
         if probe.key not in checked:
             runner.check(probe)
             checked.add(probe.key)
@@ -114,7 +115,10 @@ def expand(
         y, _ = mnist_fits.n_samples(wrapped[0])
         cross_validation.check_size(study.cv, len(y))
     folds = range(study.cv["n_splits"])
-    specs = [[fits.fit_spec(w, study.cv, k, study.backend) for k in folds] for w in wrapped]
+    specs = [
+        [fits.fit_spec(w, study.cv, k, study.backend, study.shuffle) for k in folds]
+        for w in wrapped
+    ]
     return study, wrapped, specs
 
 
@@ -285,7 +289,7 @@ def _refit_spec(searched: Plan, results: dict[str, Any], best: int) -> RunSpec:
     wrapped = fits.wrapped_spec(
         study.runner, study.problem, study.optimizer, study.seed, study.fixed(), params
     )
-    return fits.fit_spec(wrapped, study.cv, cross_validation.REFIT, study.backend)
+    return fits.fit_spec(wrapped, study.cv, cross_validation.REFIT, study.backend, study.shuffle)
 
 
 def summary(outcome: SearchOutcome, top: int = 10) -> pd.DataFrame:

@@ -44,6 +44,7 @@ SEARCH_KEYS = {
     "trials_per_batch",
     "pruner",
     "tpe",
+    "shuffle",
 }
 BUILTIN_FOLDER = "search"
 RESOURCES = {"mnist": "epochs", "landscape": "steps"}  # halving's budget, by wrapped runner
@@ -77,6 +78,7 @@ class SearchStudy:
     trials_per_batch: int = 8
     pruner: str | Mapping[str, Any] | None = None
     tpe: Mapping[str, Any] = field(default_factory=dict)
+    shuffle: str = "member"
     description: str = ""
 
     @classmethod
@@ -125,6 +127,9 @@ class SearchStudy:
             )
         if not isinstance(self.refit, bool):
             raise OptbenchError(f"refit must be true or false, got {self.refit!r}")
+        from optbench.runners.search.plugin import check_shuffle
+
+        check_shuffle(self.shuffle, self.runner, self.backend)
         if self.strategy == "halving":
             check_halving(self)
         return self
