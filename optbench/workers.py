@@ -1,5 +1,5 @@
-"""What every optbench pool worker process does first: die with its parent, leave Ctrl-C and
-plugin warnings to it.
+"""Pool workers: how many to start, and what each worker process does first (die with its
+parent, leave Ctrl-C and plugin warnings to it).
 
 A watchdog thread compares the worker's parent pid with the process that started it and exits
 the worker once they differ (the parent died, even by SIGKILL, and the worker was reparented).
@@ -18,6 +18,20 @@ import warnings
 from optbench.errors import OptbenchWarning
 
 POLL_S = 0.2
+WORKERS_ENV = "OPTBENCH_WORKERS"
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def worker_count() -> int:
+    """Pool or local-cluster size: `OPTBENCH_WORKERS`, else the CPUs this process may use."""
+    text = os.environ.get(WORKERS_ENV)
+    return max(1, int(text)) if text else cpu_count()
 
 
 def parent_pid() -> int:

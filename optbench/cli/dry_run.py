@@ -27,10 +27,10 @@ from optbench import registry
 from optbench.cli.common import echo_table
 from optbench.contracts import RunResult
 from optbench.errors import OptbenchError
-from optbench.regress.machine import cpu_count
 from optbench.spec import RunSpec
 from optbench.store import ResultsStore
 from optbench.study import Study
+from optbench.workers import cpu_count
 
 SERIAL_SAMPLE = 8
 VECTORIZED = ("optax",)

@@ -22,6 +22,7 @@ from optbench.errors import OptbenchError
 from optbench.executors import Finished
 from optbench.executors.tasks import Task, describe, hard_limit, run_task, shaped
 from optbench.jax_cache import ISA, ISA_FLAG
+from optbench.workers import worker_count
 
 LOST_WORKER_RETRIES = 2
 """A task is run again after its worker died this many times; one more death makes error rows."""
@@ -61,10 +62,7 @@ def worker_environment(threads: int = 1) -> dict[str, str]:
 
 def cpu_count() -> int:
     """Workers of a LocalCluster: `OPTBENCH_WORKERS`, or the CPUs this process may use."""
-    text = os.environ.get("OPTBENCH_WORKERS")
-    if text:
-        return max(1, int(text))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return worker_count()
 
 
 def local_cluster(n_workers: int | None = None, **kwargs: Any) -> distributed.LocalCluster:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from optbench.workers import cpu_count
+
 PACKAGES = ("numpy", "scipy", "jax", "jaxlib", "optax", "tensorflow", "keras")
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -41,13 +43,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def cpu_count() -> int:
-    """CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _version(name: str) -> str | None:

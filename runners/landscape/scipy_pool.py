@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -37,7 +36,7 @@ from optbench.contracts import Landscape, Objective
 from optbench.errors import OptbenchError
 from optbench.jax_cache import enable_compilation_cache
 from optbench.spec import RunSpec
-from optbench.workers import init_worker
+from optbench.workers import init_worker, worker_count
 
 IN_PROCESS_BELOW = 64
 
@@ -308,10 +307,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 
 def workers() -> int:
     """Pool size: `OPTBENCH_WORKERS`, or the CPUs this process may use."""
-    text = os.environ.get("OPTBENCH_WORKERS")
-    if text:
-        return max(1, int(text))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return worker_count()
 
 
 def run_specs(specs: Sequence[RunSpec]) -> list[dict[str, Any]]:

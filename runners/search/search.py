@@ -25,9 +25,10 @@ from optbench import registry
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
 from optbench.store import ResultsStore
+from optbench.workers import cpu_count
 
 EXTRA_COLUMNS = ("backend", "members_together", "compile_s")
-TRAINING_LANES = min(2, len(os.sched_getaffinity(0)))
+TRAINING_LANES = min(2, cpu_count())
 
 
 @dataclass(frozen=True)
