@@ -10,8 +10,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sklearn.model_selection import ParameterGrid
-
 from optbench import hyperparameters, registry, schema, suites
 from optbench.errors import OptbenchError
 from optbench.spec import BUDGET_FIELDS, RunSpec, freeze
@@ -50,7 +48,11 @@ class OptimizerEntry:
 
     def settings(self) -> list[dict[str, Any]]:
         """Every hyperparameter setting: the fixed values with each point of the grid."""
-        points = list(ParameterGrid(dict(self.grid))) if self.grid else [{}]
+        if not self.grid:
+            return [dict(self.hyperparameters)]
+        from sklearn.model_selection import ParameterGrid  # 1-2 s to import: only for grids
+
+        points = list(ParameterGrid(dict(self.grid)))
         return [dict(self.hyperparameters) | point for point in points]
 
 
