@@ -121,7 +121,8 @@ def _with_epoch(order_inputs: tuple[jax.Array, jax.Array], epoch: int) -> tuple:
 
 
 def _by_order_seed(members: Sequence[Member]) -> dict[int | None, list[int]]:
-    """Member positions by order seed, in order of first appearance (None: each its own)."""
+    """Member positions by order seed, in order of first appearance (None gathers the members
+    that keep their own order)."""
     out: dict[int | None, list[int]] = {}
     for i, member in enumerate(members):
         out.setdefault(member.order_seed, []).append(i)
