@@ -129,5 +129,5 @@ def test_scipy_path_over_plain_loops(benchmark, optimizer, problem):
     figures = benchmark.pedantic(ratios, rounds=1)
     benchmark.extra_info.update({k: v for k, v in figures.items() if k != "evaluations"})
     benchmark.extra_info["evaluations"] = figure(
-        figures["evaluations"], "count", higher_is_better=False, n=STARTS
+        figures["evaluations"], "evaluations", higher_is_better=False, n=STARTS
     )

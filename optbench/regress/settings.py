@@ -21,7 +21,7 @@ class Settings:
     floor_ms: float = 1.0
     min_rounds: int = 5
     hard_ratio: float = 2.0
-    advisory_hard_ratio: float = 2.5
+    advisory_hard_ratio: float = 4.0
     confidence: float = 0.95
     rel_tol: float = 1e-12
     success_fraction: float = 0.05
