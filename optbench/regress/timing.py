@@ -87,7 +87,13 @@ def judge_time(
     above_floor = (head_median - base_median) * 1e3 > settings.floor_ms
     hard = settings.advisory_hard_ratio if advisory else settings.hard_ratio
     verdict, why = OK, ""
-    if above_floor and ratio > hard:
+    if above_floor and ratio > hard and min(pairs, default=ratio) <= hard:
+        verdict = INCONCLUSIVE
+        why = (
+            f"median {ratio:.2f}x base, above the hard limit {hard:g}x, but not in every "
+            f"interleaved block pair ({_listed(pairs)})"
+        )
+    elif above_floor and ratio > hard:
         verdict, why = HARD_FAIL, f"median {ratio:.2f}x base, above the hard limit {hard:g}x"
     elif above_floor and ratio > 1 + settings.threshold:
         if advisory:
