@@ -11,7 +11,7 @@ import numpy as np
 import optax
 import pytest
 from optbench.runners.landscape import optax_program, packed_state
-from optbench.runners.landscape.common import spec_landscape, start_point
+from optbench.runners.landscape.common import spec_landscape, start_point, uniform_point
 from optbench.runners.landscape.plugin import LandscapeRunner, Plan
 
 from optbench import registry
@@ -162,3 +162,46 @@ def test_more_runs_than_a_slice_holds_take_further_calls_of_the_same_program():
     np.testing.assert_allclose(split.x, whole.x, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(split.stop, whole.stop)
     np.testing.assert_allclose(split.curve, whole.curve, rtol=1e-12)
+
+
+def test_recording_paths_changes_no_output_and_records_each_iterate():
+    """One program call with the iterates recorded at every step equals the call without, bit
+    for bit; each recorded iterate is a plain optax loop's, and stays put once its run stopped
+    (converged at a reachable target, diverged at a too-large learning rate)."""
+    beale = spec_landscape(_specs("beale", "sgd", [0.01], 1)[0])
+    variant = optax_program.Variant.of("sgd", {"learning_rate": 0.01, "momentum": 0.9})
+    branch = optax_program.Branch(("beale", None, 0), beale)
+    rates = [1e-4, 1e-3, 1e-2]
+    starts = np.stack([uniform_point(beale, 0, 3)] * len(rates))
+    runs = optax_program.Runs(
+        landscape=np.zeros(len(rates), dtype=int),
+        starts=starts,
+        settings=[{"learning_rate": lr, "momentum": 0.9} for lr in rates],
+        final=np.array([1e-300, 1.0, 1e-300]),
+        seeds=np.zeros(len(rates), np.uint32),
+    )
+    steps, path_steps = 50, np.arange(1, 51)
+    plain = optax_program.run_starts([variant], 0, [branch], [len(rates)], runs, steps)
+    recorded = optax_program.run_starts(
+        [variant], 0, [branch], [len(rates)], runs, steps, path_steps=path_steps
+    )
+    for name in ("x", "f", "status", "stop", "hits", "curve"):
+        np.testing.assert_array_equal(getattr(recorded, name), getattr(plain, name), name)
+    assert plain.path is None and recorded.path.shape == (3, 50, 2)
+    statuses = [optax_program.STATUS_NAMES[s] for s in recorded.status]
+    assert statuses == ["budget", "converged", "diverged"]
+    for row, lr in enumerate(rates):
+        tx = optax.sgd(lr, momentum=0.9)
+        x, iterates = jnp.asarray(starts[row]), []
+        state = tx.init(x)
+        for _ in range(steps):
+            updates, state = tx.update(jax.grad(beale.fn)(x), state, x)
+            x = optax.apply_updates(x, updates)
+            iterates.append(np.asarray(x))
+        stop = int(recorded.stop[row])
+        live = path_steps <= stop
+        np.testing.assert_allclose(
+            recorded.path[row, live], np.array(iterates)[live], rtol=1e-12, atol=1e-12
+        )
+        frozen = np.broadcast_to(recorded.x[row], recorded.path[row, ~live].shape)
+        np.testing.assert_array_equal(recorded.path[row, ~live], frozen)

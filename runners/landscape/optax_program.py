@@ -197,6 +197,7 @@ def _build_program(
     landscapes: Sequence[Landscape],
     capacity: Sequence[int],
     steps: int,
+    path_steps: Sequence[int] = (),
 ):
     """The jittable function of (variant, starts, hyperparameters, per-run constants).
 
@@ -205,6 +206,10 @@ def _build_program(
     branch picked by a run-time index. A target counts as reached only inside the domain:
     outside it some landscapes fall below their global minimum (Schwefel, Eggholder), which is
     escape, not success.
+
+    With `path_steps`, every run's iterate x_p at each of those steps (p ≥ 1) is a further
+    output: the loop's segments also end at each p − 1, whose last step moves a live run to x_p.
+    Segment ends change nothing a run computes, so the other outputs are those of no paths.
     """
     observed = [_observed(landscape) for landscape in landscapes]
     dim = landscapes[0].dim
@@ -215,7 +220,11 @@ def _build_program(
     slices = [(observed[j], int(a), int(b)) for j, (a, b) in enumerate(pairwise(edges)) if b > a]
     ladder = jnp.arange(len(TARGETS))
     after_last = jnp.asarray([*TARGETS, -np.inf])
-    grid = jnp.asarray(curve_grid(steps))
+    curve_steps = curve_grid(steps)
+    ends = np.union1d(curve_steps, np.asarray(path_steps, np.int64) - 1).astype(np.int64)
+    curve_columns = np.searchsorted(ends, curve_steps)
+    path_columns = np.searchsorted(ends, np.asarray(path_steps, np.int64) - 1)
+    grid = jnp.asarray(ends)
 
     def evaluate(x, keys):
         parts = [fn(x[a:b], keys[a:b]) for fn, a, b in slices]
@@ -335,22 +344,30 @@ def _build_program(
             }
 
         def segment(state):
-            """Steps up to the next curve point, then the gap of every run at that point."""
-            at, c, curve = state
+            """Steps up to the next segment end, then the gap of every run there (and, when
+            paths are recorded, every run's iterate)."""
+            at, c, curve, trail = state
             c = jax.lax.while_loop(lambda c: (c["i"] <= grid[at]) & any_running(c), step, c)
             point = gap_of(c["f"], c["end"])
-            return at + 1, c, jax.lax.dynamic_update_index_in_dim(curve, point, at, axis=1)
+            curve = jax.lax.dynamic_update_index_in_dim(curve, point, at, axis=1)
+            if path_steps:
+                trail = jax.lax.dynamic_update_index_in_dim(trail, c["x"], at, axis=1)
+            return at + 1, c, curve, trail
 
         curve = jnp.full((n, grid.shape[0]), jnp.inf, x0.dtype)
-        _, out, curve = jax.lax.while_loop(
+        trail = jnp.full((n, grid.shape[0] if path_steps else 0, dim), jnp.nan, x0.dtype)
+        _, out, curve, trail = jax.lax.while_loop(
             lambda state: (state[0] < grid.shape[0]) & any_running(state[1]),
             segment,
-            (jnp.asarray(0), carry, curve),
+            (jnp.asarray(0), carry, curve, trail),
         )
         final_gap = gap_of(out["f"], out["end"])
         curve = jnp.where(grid[None, :] >= out["i"], final_gap[:, None], curve)
         status, stop = out["end"] % 4, out["end"] // 4
-        return out["x"], out["f"], status, stop, out["hits"], curve
+        if not path_steps:
+            return out["x"], out["f"], status, stop, out["hits"], curve
+        outputs = (out["x"], out["f"], status, stop, out["hits"], curve[:, curve_columns])
+        return *outputs, trail[:, path_columns]
 
     return program
 
@@ -381,15 +398,19 @@ class Programs:
     def __len__(self) -> int:
         return len(self._compiled)
 
-    def get(self, variants, varying, branches, capacity, steps: int) -> tuple[Program, bool]:
+    def get(
+        self, variants, varying, branches, capacity, steps: int, path_steps: tuple[int, ...] = ()
+    ) -> tuple[Program, bool]:
         """The program for this shape, compiled now if new; also whether it was compiled now."""
         varying = tuple(tuple(sorted(w)) for w in varying)
         key = (tuple(variants), varying, tuple(b.key for b in branches), tuple(capacity), steps)
+        key = (*key, path_steps) if path_steps else key
         if key in self._compiled:
             return self._compiled[key], False
-        return self._compile(key, variants, varying, branches, capacity, steps), True
+        program = self._compile(key, variants, varying, branches, capacity, steps, path_steps)
+        return program, True
 
-    def _compile(self, key, variants, varying, branches, capacity, steps: int) -> Program:
+    def _compile(self, key, variants, varying, branches, capacity, steps, path_steps) -> Program:
         landscapes = [b.landscape for b in branches]
         n, dim = sum(capacity), landscapes[0].dim
         column = jax.ShapeDtypeStruct((n,), jnp.float64)
@@ -415,7 +436,7 @@ class Programs:
             key,
             [v.plugin for v in variants] + landscapes,
             lambda: _build_program(
-                variants, [frozenset(w) for w in varying], landscapes, capacity, steps
+                variants, [frozenset(w) for w in varying], landscapes, capacity, steps, path_steps
             ),
             args,
         )
@@ -452,6 +473,8 @@ class BatchOutput:
     compile_s: float
     compiled_now: bool
     program: str
+    path: np.ndarray | None = None
+    path_steps: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -485,6 +508,7 @@ def run_starts(
     steps: int,
     varying: Sequence[frozenset[str]] | None = None,
     programs: Programs | None = None,
+    path_steps: Sequence[int] = (),
 ) -> BatchOutput:
     """Run variant `chosen` from every start (run i on landscape `runs.landscape[i]`).
 
@@ -492,6 +516,8 @@ def run_starts(
     runs of a landscape than its slice holds take further calls of the same program.
     `varying[k]` names the hyperparameters of variant k that differ between runs (default:
     those that differ among these runs); the others are one scalar for the whole call.
+    With `path_steps` (steps ≥ 1), `path[i, j]` is run i's iterate at `path_steps[j]`: a
+    stopped run's iterate stays where it stopped.
     """
     if varying is None:
         differ = frozenset(
@@ -499,7 +525,8 @@ def run_starts(
         )
         varying = [differ if k == chosen else frozenset() for k in range(len(variants))]
     programs = PROGRAMS if programs is None else programs
-    program, compiled_now = programs.get(variants, varying, branches, capacity, steps)
+    path_steps = tuple(int(p) for p in path_steps)
+    program, compiled_now = programs.get(variants, varying, branches, capacity, steps, path_steps)
     parts, run_s = [], 0.0
     for members in _rounds(np.asarray(runs.landscape), capacity):
         out, seconds = _call(program, variants, varying, chosen, branches, capacity, runs, members)
@@ -507,14 +534,15 @@ def run_starts(
         run_s += seconds
     n = len(runs.landscape)
     merged = []
-    for k in range(6):
+    for k in range(len(parts[0][1])):
         first = parts[0][1][k]
         whole = np.empty((n, *first.shape[1:]), first.dtype)
         for members, out in parts:
             whole[members] = out[k]
         merged.append(whole)
-    return BatchOutput(*merged, curve_grid(steps), run_s, program.compile_s, compiled_now,
-                       program.ident)  # fmt: skip
+    path, traced = (merged[6], np.asarray(path_steps)) if path_steps else (None, None)
+    return BatchOutput(*merged[:6], curve_grid(steps), run_s, program.compile_s, compiled_now,
+                       program.ident, path, traced)  # fmt: skip
 
 
 def _call(program, variants, varying, chosen, branches, capacity, runs: Runs, members):

@@ -108,17 +108,25 @@ def _grouped(specs: Sequence[RunSpec], key=batch_key) -> dict[tuple, list[int]]:
 
 @dataclass(frozen=True)
 class Plan:
-    """What one optax program holds: its optimizer variants, its landscapes (in order) and the
-    rows each landscape's slice holds (enough for the most runs any variant makes on it)."""
+    """What one optax program holds: its optimizer variants, its landscapes (in order), the
+    rows each landscape's slice holds (enough for the most runs any variant makes on it) and
+    whether it records the iterates of the starts whose paths are kept (`trajectories`)."""
 
     variants: tuple[optax_program.Variant, ...]
     landscapes: tuple[tuple, ...]
     capacity: tuple[int, ...]
     varying: tuple[frozenset[str], ...]
+    paths: bool = False
 
     @classmethod
     def of(cls, specs: Sequence[RunSpec]) -> Plan:
-        settings = Counter((s.optimizer, s.hyperparameters, s.problem, s.options) for s in specs)
+        settings: Counter = Counter()
+        first: dict[tuple, RunSpec] = {}
+        for s in specs:
+            setting = (s.optimizer, s.hyperparameters, s.problem, s.options)
+            settings[setting] += 1
+            if setting not in first or s.start < first[setting].start:
+                first[setting] = s
         counts: Counter = Counter()
         values: dict[tuple, set] = {}
         for (optimizer, hyperparameters, problem, options), n in settings.items():
@@ -132,7 +140,8 @@ class Plan:
         most = {k: max(n for (_, key), n in counts.items() if key == k) for k in landscapes}
         varying = tuple(frozenset(k for k in v.traced if len(values[(v, k)]) > 1) for v in variants)
         capacity = tuple(optax_program.capacity_for(most[k]) for k in landscapes)
-        return cls(variants, landscapes, capacity, varying)
+        paths = any(trajectories.is_recorded(s) for s in first.values())
+        return cls(variants, landscapes, capacity, varying, paths)
 
     def covers(self, specs: Sequence[RunSpec]) -> bool:
         """Whether every spec runs on this plan's program with the values it shares."""
@@ -140,6 +149,7 @@ class Plan:
         known = dict(zip(self.variants, self.varying, strict=True))
         return (
             set(other.landscapes) <= set(self.landscapes)
+            and other.paths <= self.paths
             and set(other.variants) <= set(known)
             and all(w <= known[v] for v, w in zip(other.variants, other.varying, strict=True))
         )
@@ -191,6 +201,7 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
         optax_program.Branch(key, landscapes.get(key) or landscape_for(*key))
         for key in plan.landscapes
     ]
+    path_steps = trajectories.step_grid(steps)[1:] if plan.paths else ()
     calls: dict[int, list[RunSpec]] = {}
     for spec in specs:
         calls.setdefault(plan.variants.index(variant_of(spec)), []).append(spec)
@@ -207,14 +218,20 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
             ),
         )
         out = optax_program.run_starts(
-            plan.variants, chosen, branches, plan.capacity, runs, steps, plan.varying
+            plan.variants,
+            chosen,
+            branches,
+            plan.capacity,
+            runs,
+            steps,
+            plan.varying,
+            path_steps=path_steps,
         )
         metrics = _optax_metrics([branches[j].landscape for j in index], out, runs.final)
         rows = _spec_frame(group, "optax").join(metrics)
         frames.append(rows)
         curves.append(_optax_curves(rows["run_key"], out))
-        variant = plan.variants[chosen]
-        curves.append(trajectories.optax_curves(variant, group, runs.starts, out.stop, steps))
+        curves.append(trajectories.optax_curves(group, runs.starts, out, steps))
     return pd.concat(frames, ignore_index=True), pd.concat(curves, ignore_index=True)
 
 

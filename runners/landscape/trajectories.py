@@ -1,23 +1,19 @@
 """Trajectories: the path of the first few starts of each 2-D run, stored as `x.<i>` curves.
 
-optax runs are replayed by a small compiled loop of their own (every step's iterate, from the
-same start point, the same optimizer and hyperparameters; landscapes evaluated on their own rows
-as in the main program). scipy runs are watched while they run (`watch`, in the pool worker):
-the points where the best value so far improved, counted in evaluations. Recording happens
-while the study runs, so reports never re-run anything. Noisy instances are not recorded.
+optax runs are recorded by the program that runs them: when one of its runs is recorded, it also
+returns every run's iterate at the steps of `step_grid`. scipy runs are watched while they run
+(`watch`, in the pool worker): the points where the best value so far improved, counted in
+evaluations. Recording happens while the study runs, so reports never re-run anything. Noisy
+instances are not recorded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pandas as pd
-from optbench.runners.landscape import program_store
-from optbench.runners.landscape.common import landscape_for, spec_landscape
+from optbench.runners.landscape.common import spec_landscape
 
 from optbench.spec import RunSpec
 
@@ -75,74 +71,23 @@ def curves_of(keys: Sequence[str], paths: Sequence[tuple[np.ndarray, np.ndarray]
     return frame[np.isfinite(frame["value"].to_numpy())].reset_index(drop=True)
 
 
-def _program(variant, landscapes: tuple[tuple, ...], counts: tuple[int, ...], steps: int):
-    """The compiled `_loop` (once per process, `program_store.compiled`), loaded from the
-    program store when a process before this one traced it."""
-    built = [landscape_for(*key) for key in landscapes]
-    rows = jax.ShapeDtypeStruct((sum(counts), built[0].dim), jnp.float64)
-    column = jax.ShapeDtypeStruct((sum(counts),), jnp.float64)
-    return program_store.compiled(
-        ("trajectory", variant, landscapes, counts, steps),
-        [variant.plugin, *built],
-        lambda: _loop(variant, landscapes, counts, steps),
-        (rows, {name: column for name in variant.traced}),
-    )
-
-
-def _loop(variant, landscapes: tuple[tuple, ...], counts: tuple[int, ...], steps: int):
-    """A loop over `steps` of one optax variant on rows grouped by landscape; returns every
-    iterate (steps + 1, rows, dim)."""
-    fns = [landscape_for(*key).fn for key in landscapes]
-    edges = np.cumsum([0, *counts])
-
-    def evaluate(x):
-        parts = [
-            jax.vmap(jax.value_and_grad(fn))(x[a:b])
-            for fn, a, b in zip(fns, edges[:-1], edges[1:], strict=True)
-        ]
-        return jnp.concatenate([p[0] for p in parts]), jnp.concatenate([p[1] for p in parts])
-
-    init = jax.vmap(lambda x, hp: variant.build(hp).init(x))
-    update = jax.vmap(lambda g, s, x, hp, f: variant.update(g, s, x, hp, f))
-
-    def run(x0, hps):
-        def step(carry, _):
-            x, state = carry
-            value, gradient = evaluate(x)
-            updates, state = update(gradient, state, x, hps, value)
-            x = optax.apply_updates(x, updates)
-            return (x, state), x
-
-        _, xs = jax.lax.scan(step, (x0, init(x0, hps)), None, length=steps)
-        return jnp.concatenate([x0[None], xs])
-
-    return run
-
-
-def optax_curves(
-    variant, specs: Sequence[RunSpec], starts: np.ndarray, stops: np.ndarray, steps: int
-) -> pd.DataFrame:
-    """The recorded starts' paths, each cut where its run stopped (target reached, diverged)."""
+def optax_curves(specs: Sequence[RunSpec], starts: np.ndarray, out, steps: int) -> pd.DataFrame:
+    """The recorded starts' paths from the program's iterates (`BatchOutput.path`, at
+    `path_steps`), each cut where its run stopped (target reached, diverged, budget)."""
     chosen = [i for i, spec in enumerate(specs) if is_recorded(spec)]
-    if not chosen:
+    if not chosen or out.path is None:
         return curves_of([], [])
-    keys = {i: _key(specs[i]) for i in chosen}
-    order = sorted(chosen, key=lambda i: (repr(keys[i]), i))
-    landscapes = tuple(dict.fromkeys(keys[i] for i in order))
-    counts = tuple(sum(keys[i] == k for i in order) for k in landscapes)
-    hps = {name: np.array([float(specs[i].hp[name]) for i in order]) for name in variant.traced}
-    xs = np.asarray(_program(variant, landscapes, counts, steps)(starts[order], hps))
-    grid = step_grid(steps)
+    grid = np.concatenate([[0], out.path_steps])
     paths = []
-    for row, i in enumerate(order):
-        kept = np.union1d(grid[grid <= stops[i]], [min(int(stops[i]), steps)])
-        paths.append((kept, xs[kept, row]))
-    return curves_of([specs[i].key for i in order], paths)
-
-
-def _key(spec: RunSpec) -> tuple:
-    opts = spec.opts
-    return (spec.problem, opts.get("dim"), opts.get("instance", 0))
+    for i in chosen:
+        stop = min(int(out.stop[i]), steps)
+        kept = grid <= stop
+        points = np.concatenate([np.asarray(starts[i])[None], out.path[i]])[kept]
+        if grid[kept][-1] == stop:
+            paths.append((grid[kept], points))
+        else:
+            paths.append((np.append(grid[kept], stop), np.vstack([points, out.x[i]])))
+    return curves_of([specs[i].key for i in chosen], paths)
 
 
 def watch(counted, spec: RunSpec, x0: np.ndarray) -> tuple[list, list] | None:
