@@ -65,7 +65,8 @@ def test_every_derivative_of_every_landscape_equals_jax(name, dim, instance):
 def test_polynomial_gradients_equal_xla_to_the_last_bit(name):
     """Without FMA (optbench's XLA flags) each product and sum rounds once, as in NumPy."""
     landscape = landscape_for(name, None, 0)
-    ours = numpy_code.compiled(numpy_code.translate(jax.grad(landscape.fn), np.zeros(2)))
+    gradient = numpy_code.translate(jax.grad(landscape.fn), np.zeros(landscape.dim))
+    ours = numpy_code.compiled(gradient)
     jitted = jax.jit(jax.grad(landscape.fn))
     for x in _points(landscape, 50):
         np.testing.assert_array_equal(ours(x), np.asarray(jitted(x)))
