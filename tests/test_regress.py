@@ -169,7 +169,20 @@ def test_other_machine_normalises_by_calibration_and_time_is_advisory(tmp_path):
     assert result.exit_code == 0 and ADVISORY in result.output
     much_slower = run_json(bench("t", rounds(0.41, 10)), fingerprint=other, calibration=0.05)
     result = regress(tmp_path, base, much_slower)
+    assert result.exit_code == 0 and "another CPU model: time is advisory" in result.output
+    assert "CPU models differ (base 'Test CPU', head 'Other CPU')" in result.output
+    far_slower = run_json(bench("t", rounds(0.82, 10)), fingerprint=other, calibration=0.05)
+    result = regress(tmp_path, base, far_slower)
+    assert result.exit_code == 1 and "above the hard limit 8x" in result.output
+
+
+def test_same_cpu_model_elsewhere_fails_past_the_advisory_hard_limit(tmp_path):
+    other_python = FINGERPRINT | {"python": "3.12.0"}
+    base = run_json(bench("t", rounds(0.1, 10)), calibration=0.05)
+    much_slower = run_json(bench("t", rounds(0.41, 10)), fingerprint=other_python)
+    result = regress(tmp_path, base, much_slower)
     assert result.exit_code == 1 and "above the hard limit 4x" in result.output
+    assert "CPU models differ" not in result.output
 
 
 def test_improvements_new_and_missing_are_listed_not_failed(tmp_path):

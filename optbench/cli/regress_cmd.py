@@ -16,6 +16,7 @@ NUMBERS = {
     "min_rounds": "Fewer rounds than this on a side: a slowdown is only INCONCLUSIVE.",
     "hard_ratio": "Median ratio that fails whatever the rounds say (same machine).",
     "advisory_hard_ratio": "The hard ratio when time is advisory (another machine, baseline).",
+    "cross_model_hard_ratio": "The hard ratio when base and head ran on different CPU models.",
 }
 
 

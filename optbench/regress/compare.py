@@ -23,6 +23,7 @@ class Report:
     advisory: bool
     speed: float
     notes: list[str]
+    cpu_models: tuple[str, str] | None = None
 
     @property
     def regressions(self) -> list[Finding]:
@@ -44,11 +45,20 @@ def speed_ratio(base: BenchRun, head: BenchRun) -> float:
     return statistics.median(head.calibration) / statistics.median(base.calibration)
 
 
+def cpu_models(base: BenchRun, head: BenchRun) -> tuple[str, str] | None:
+    """The two CPU models when both runs name one and they differ, else None."""
+    models = [(run.fingerprint or {}).get("cpu_model") for run in (base, head)]
+    return (models[0], models[1]) if all(models) and models[0] != models[1] else None
+
+
 def compare(base: BenchRun, head: BenchRun, config: Config, time_mode: str = "auto") -> Report:
     """Findings for every benchmark of either run; fingerprints decide exact quality and, with
-    `time_mode="auto"`, strict time (same machine) or calibration-normalised advisory time."""
+    `time_mode="auto"`, strict time (same machine) or calibration-normalised advisory time;
+    advisory time across CPU models fails only past `cross_model_hard_ratio`: one calibration
+    kernel does not scale every workload alike there."""
     same = base.fingerprint is not None and base.fingerprint == head.fingerprint
     advisory = time_mode == "advisory" or (time_mode == "auto" and not same)
+    models = cpu_models(base, head) if advisory else None
     speed = speed_ratio(base, head) if advisory else 1.0
     notes = [f"base: {w}" for w in base.warnings] + [f"head: {w}" for w in head.warnings]
     findings: list[Finding] = []
@@ -69,13 +79,20 @@ def compare(base: BenchRun, head: BenchRun, config: Config, time_mode: str = "au
             pairs = pair_ratios(b.blocks, h.blocks)
             findings.append(
                 judge_time(
-                    name, b.rounds, h.rounds, settings, advisory=advisory, speed=speed, pairs=pairs
+                    name,
+                    b.rounds,
+                    h.rounds,
+                    settings,
+                    advisory=advisory,
+                    speed=speed,
+                    pairs=pairs,
+                    other_cpu=models is not None,
                 )
             )
         findings += judge_figures(
             name, b.figures, h.figures, settings, exact=same, quick=head.quick or base.quick
         )
-    return Report(findings, same, advisory, speed, notes)
+    return Report(findings, same, advisory, speed, notes, models)
 
 
 def _listed(name: str, base: Benchmark | None, head: Benchmark | None) -> Finding:

@@ -22,6 +22,7 @@ class Settings:
     min_rounds: int = 5
     hard_ratio: float = 2.0
     advisory_hard_ratio: float = 4.0
+    cross_model_hard_ratio: float = 8.0
     confidence: float = 0.95
     rel_tol: float = 1e-12
     success_fraction: float = 0.05

@@ -30,6 +30,11 @@ def render(report: Report, base: BenchRun, head: BenchRun, title: str = "") -> s
         f"time: {time_mode}; quality: {quality}"
         + (f"; head/base kernel time {report.speed:.3f}" if report.advisory else ""),
     ]
+    if report.cpu_models:
+        lines.append(
+            "CPU models differ (base {!r}, head {!r}): only cross_model_hard_ratio fails on "
+            "time".format(*report.cpu_models)
+        )
     lines += [f"noise warning, {note}" for note in report.notes]
     columns = ("benchmark", "base", "head", "ratio [interval]", "p", "verdict")
     header = _row(*columns)

@@ -67,9 +67,11 @@ def judge_time(
     advisory: bool = False,
     speed: float = 1.0,
     pairs: Sequence[float] = (),
+    other_cpu: bool = False,
 ) -> Finding:
     """The time verdict of one benchmark; `speed` (head/base calibration time) normalises head's
-    rounds for another machine and `advisory` makes only the hard limit fail. With `pairs` (the
+    rounds for another machine and `advisory` makes only the hard limit fail, the wider
+    `cross_model_hard_ratio` when `other_cpu` (the CPU models differ). With `pairs` (the
     ratios of interleaved block pairs) a slowdown is a regression only when every pair shows it:
     rounds of one block share the machine's state of the moment, so pooled rounds alone
     overstate the evidence when the machine's speed drifts between blocks."""
@@ -85,7 +87,13 @@ def judge_time(
     p = _mann_whitney(head, base, "greater")
     text = f"{ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]"
     above_floor = (head_median - base_median) * 1e3 > settings.floor_ms
-    hard = settings.advisory_hard_ratio if advisory else settings.hard_ratio
+    hard = (
+        settings.cross_model_hard_ratio
+        if other_cpu
+        else settings.advisory_hard_ratio
+        if advisory
+        else settings.hard_ratio
+    )
     verdict, why = OK, ""
     if above_floor and ratio > hard and min(pairs, default=ratio) <= hard:
         verdict = INCONCLUSIVE
@@ -97,7 +105,14 @@ def judge_time(
         verdict, why = HARD_FAIL, f"median {ratio:.2f}x base, above the hard limit {hard:g}x"
     elif above_floor and ratio > 1 + settings.threshold:
         if advisory:
-            verdict, why = ADVISORY, "another machine or the committed baseline: time is advisory"
+            verdict, why = (
+                ADVISORY,
+                (
+                    "another CPU model: time is advisory"
+                    if other_cpu
+                    else "another machine or the committed baseline: time is advisory"
+                ),
+            )
         elif few:
             verdict, why = INCONCLUSIVE, f"fewer than {settings.min_rounds} rounds a side"
         elif p is None or p >= settings.alpha:
