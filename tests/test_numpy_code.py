@@ -211,9 +211,9 @@ def test_a_warm_process_loads_the_derivatives_and_gives_identical_rows(tmp_path)
     import pandas as pd
 
     cold, first = _run(tmp_path / "cold", tmp_path / "jax")
-    assert cold == {"translated": 6, "loaded": 0, "jax": 0}
-    assert len(list((tmp_path / "jax-programs").glob("*.numpy.py"))) == 6
+    assert cold == {"translated": 6, "loaded": 0, "jax": 0, "scalar": 6}
+    assert len(list((tmp_path / "jax-programs").glob("*.scalar.py"))) == 6
     warm, again = _run(tmp_path / "warm", tmp_path / "jax")
-    assert warm == {"translated": 0, "loaded": 6, "jax": 0}
+    assert warm == {"translated": 0, "loaded": 6, "jax": 0, "scalar": 6}
     assert len(first) == 2 * 3 * 4
     pd.testing.assert_frame_equal(first, again, check_exact=True)

@@ -1,7 +1,8 @@
 """The derivatives scipy's methods call, one point at a time: JAX's autodiff of the landscape,
-written out as NumPy code (`numpy_code`) and kept on disk, so a call costs NumPy's few
-microseconds instead of a JAX dispatch and a warm process traces nothing. A derivative whose
-jaxpr has no translation stays a jitted JAX function, and an empty file says so to the next
+written out as scalar Python (`scalar_code`, a few microseconds a call for the 2- to 10-D
+landscapes) or else as NumPy code (`numpy_code`, tens of microseconds) and kept on disk, so a
+call costs no JAX dispatch and a warm process traces nothing. A derivative whose jaxpr has
+neither translation stays a jitted JAX function, and an empty file says so to the next
 process, so it does not try again.
 """
 
@@ -17,13 +18,14 @@ from typing import Any
 
 import jax
 import numpy as np
-from optbench.runners.landscape import numpy_code, program_store
+from optbench.runners.landscape import numpy_code, program_store, scalar_code
 
 from optbench.contracts import Landscape
 
 SUFFIX = ".numpy.py"
-UNTRANSLATABLE = b""  # stored for a derivative with no NumPy translation: not tried again
-LOADS = {"translated": 0, "loaded": 0, "jax": 0}  # this process: how each derivative was built
+SCALAR_SUFFIX = ".scalar.py"
+UNTRANSLATABLE = b""  # stored for a derivative with no such translation: not tried again
+LOADS = {"translated": 0, "loaded": 0, "jax": 0, "scalar": 0}  # this process's derivatives
 
 
 def hessian_vector(fn: Callable) -> Callable:
@@ -105,25 +107,60 @@ def stem(landscape: Landscape, kind: str) -> str:
     return hashlib.sha256(f"{_landscape_digest(landscape)}:{kind}".encode()).hexdigest()[:32]
 
 
-def build(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:
-    """The derivative as a NumPy function (loaded, or translated and stored), else jitted JAX."""
+def _source(landscape: Landscape, kind: str, module: types.ModuleType, suffix: str) -> str | None:
+    """`module`'s translation of the derivative: loaded, or translated and stored; None when
+    it has none."""
     make, arity = KINDS[kind]
-    name = f"{stem(landscape, kind)}{SUFFIX}"
+    name = f"{stem(landscape, kind)}{suffix}"
     stored = program_store.read(name)
     if stored is None:
-        source = numpy_code.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
+        source = module.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
         program_store.write(name, UNTRANSLATABLE if source is None else source.encode())
         how = "translated"
     else:
         source = None if stored == UNTRANSLATABLE else stored.decode()
         how = "loaded"
+    if source is not None:
+        LOADS[how] += 1
+    return source
+
+
+def numpy_function(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:
+    """The derivative as NumPy code, else jitted JAX."""
+    source = _source(landscape, kind, numpy_code, SUFFIX)
     if source is None:
         LOADS["jax"] += 1
-        jitted = jax.jit(make(landscape.fn))
+        jitted = jax.jit(KINDS[kind][0](landscape.fn))
         return lambda *args: np.asarray(jitted(*args))
-    LOADS[how] += 1
     function = numpy_code.compiled(source)
     return lambda *args: np.array(function(*args), dtype=np.float64)
+
+
+class Guarded:
+    """Scalar Python code, and the NumPy code at the points where `math` raises (overflow, a
+    domain error, a division by zero) instead of giving inf or NaN as XLA and NumPy do."""
+
+    def __init__(self, scalar: Callable, landscape: Landscape, kind: str):
+        self.scalar, self.landscape, self.kind = scalar, landscape, kind
+        self.fallback: Callable[..., np.ndarray] | None = None
+
+    def __call__(self, *args: Any) -> np.ndarray:
+        try:
+            return np.array(self.scalar(*args), dtype=np.float64)
+        except (ArithmeticError, ValueError):
+            if self.fallback is None:
+                self.fallback = numpy_function(self.landscape, self.kind)
+            return self.fallback(*args)
+
+
+def build(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:
+    """The derivative as scalar Python (a few element operations), else NumPy code, else
+    jitted JAX; each translation is loaded, or translated and stored."""
+    source = _source(landscape, kind, scalar_code, SCALAR_SUFFIX)
+    if source is None:
+        return numpy_function(landscape, kind)
+    LOADS["scalar"] += 1
+    return Guarded(scalar_code.compiled(source), landscape, kind)
 
 
 class Derivative:
