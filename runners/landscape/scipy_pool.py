@@ -99,6 +99,12 @@ class Counted:
         self.best_f, self.best_x = np.inf, None
         self.fev_to: list[float] = [np.nan] * len(TARGETS)
         self.reached = 0
+        self.bounds = list(zip(objective.lower.tolist(), objective.upper.tolist(), strict=True))
+
+    def inside(self, x: np.ndarray) -> bool:
+        """Whether `x` lies in the box (NaN does not), on Python floats: a tenth of the cost
+        of two NumPy comparisons on a few numbers."""
+        return all(lo <= v <= hi for v, (lo, hi) in zip(x.tolist(), self.bounds, strict=True))
 
     def _spend(self) -> None:
         if self.max_fev is not None and self.n_fev >= self.max_fev:
@@ -111,7 +117,7 @@ class Counted:
         self.n_fev += 1
         inner = self.inner
         value = inner.fun(x)
-        if value < self.best_f and (x >= inner.lower).all() and (x <= inner.upper).all():
+        if value < self.best_f and self.inside(np.asarray(x)):
             self.best_f, self.best_x = value, np.array(x, dtype=np.float64)
             gap = value - self.f_min
             while self.reached < len(TARGETS) and gap <= TARGETS[self.reached]:
