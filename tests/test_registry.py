@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from optbench import registry
@@ -112,3 +115,16 @@ def test_name_attribute_must_match_entry_point(fake_distribution):
         PluginLoadWarning, match="differs from the entry-point name 'something-else'"
     ):
         assert "something-else" not in registry.names("landscape")
+
+
+def test_loading_every_runner_plugin_imports_neither_scikit_learn_nor_tensorflow():
+    """A landscape study loads the search and MNIST runners too (to list them); the libraries
+    only cross-validation and Keras need stay unimported (scikit-learn alone is 1.8 s)."""
+    code = (
+        "import sys; from optbench import registry; "
+        "assert {'landscape', 'mnist', 'search'} <= set(registry.names('runner')); "
+        "[registry.runner(n) for n in registry.names('runner')]; "
+        "print(sorted(m for m in ('sklearn', 'tensorflow', 'keras') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
