@@ -3,10 +3,13 @@
     pytest benchmarks/bench_scipy.py --benchmark-only
 
 Each case runs the same method, options, bounds and starts three ways, back to back: through
-the landscape runner (NumPy objective, JAX autodiff written out as NumPy code, counting and
-rows), as the plain loop a JAX
-user writes (NumPy objective, `jax.jit(jax.grad(f))` as `jac`) and as the floor (NumPy objective
-and a hand-written NumPy gradient). The runner and the JAX loop must make the same evaluations;
+the landscape runner (the landscape's jaxpr and JAX's autodiff of it written out as scalar
+Python, counting and rows), as the plain loop a JAX user writes (NumPy objective,
+`jax.jit(jax.grad(f))` as `jac`) and as the floor (NumPy objective and a hand-written NumPy
+gradient). The runner's values round as XLA's do rather than as NumPy's (`x**3` is two products
+there, one `pow` in NumPy), which moves some trajectories by a step or two (BFGS on Beale: 7988
+evaluations against the loop's 8009), so the runner's evaluations must be within
+`SAME_WORK` of the JAX loop's: a different method, option or bound would be far outside.
 `extra_info` holds the time ratios (the median over rounds in which the three take turns), per
 run and per evaluation.
 """
@@ -27,6 +30,7 @@ from optbench.quality import figure
 from optbench.spec import RunSpec
 
 STARTS, STEPS, ROUNDS = 16, 1000, 7
+SAME_WORK = 0.01
 CASES = [
     (method, problem)
     for problem in ("beale", "rosenbrock")
@@ -111,7 +115,9 @@ def test_scipy_path_over_plain_loops(benchmark, optimizer, problem):
 
     def ratios() -> dict[str, float]:
         n_path, n_jax, n_floor = path(), jax_loop(), floor()
-        assert n_path == n_jax, f"the runner made {n_path} evaluations, the plain loop {n_jax}"
+        assert abs(n_path - n_jax) <= SAME_WORK * n_jax, (
+            f"the runner made {n_path} evaluations, the plain loop {n_jax}"
+        )
         seconds = _interleaved((path, jax_loop, floor), ROUNDS)
         over_floor = float(np.median(seconds[:, 0] / seconds[:, 2]))
         t_path, t_jax, t_floor = np.median(seconds, axis=0)

@@ -207,13 +207,14 @@ def _run(out, cache):
 
 
 def test_a_warm_process_loads_the_derivatives_and_gives_identical_rows(tmp_path):
-    """grad for l-bfgs-b, hessp for newton-cg, hess for trust-krylov: three per landscape."""
+    """The value, grad for l-bfgs-b, hessp for newton-cg, hess for trust-krylov: four per
+    landscape."""
     import pandas as pd
 
     cold, first = _run(tmp_path / "cold", tmp_path / "jax")
-    assert cold == {"translated": 6, "loaded": 0, "jax": 0, "scalar": 6}
-    assert len(list((tmp_path / "jax-programs").glob("*.scalar.py"))) == 6
+    assert cold == {"translated": 8, "loaded": 0, "jax": 0, "scalar": 8}
+    assert len(list((tmp_path / "jax-programs").glob("*.scalar.py"))) == 8
     warm, again = _run(tmp_path / "warm", tmp_path / "jax")
-    assert warm == {"translated": 0, "loaded": 6, "jax": 0, "scalar": 6}
+    assert warm == {"translated": 0, "loaded": 8, "jax": 0, "scalar": 8}
     assert len(first) == 2 * 3 * 4
     pd.testing.assert_frame_equal(first, again, check_exact=True)

@@ -1,6 +1,6 @@
-"""The scipy path's derivatives as scalar Python (#14): JAX's autodiff of every 2- to 10-D
-landscape written out element by element by `scalar_code`, equal to jitted JAX, NumPy's code
-where `math` raises, and no translation where it would not pay."""
+"""The scipy path's values and derivatives as scalar Python (#14): every 2- to 10-D landscape's
+jaxpr and JAX's autodiff of it written out element by element by `scalar_code`, equal to
+jitted JAX, NumPy where `math` raises, and no translation where it would not pay."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _compiled(fn, *examples):
 def test_every_derivative_of_every_landscape_equals_jax(name, dim, instance):
     landscape = landscape_for(name, dim, instance)
     direction = np.random.default_rng(1).standard_normal(landscape.dim)
-    for kind, (make, arity) in derivatives.KINDS.items():
+    for kind, (make, arity) in derivatives.TRANSLATED.items():
         function = make(landscape.fn)
         source = scalar_code.translate(function, *[np.zeros(landscape.dim)] * arity)
         if source is None:
@@ -99,12 +99,16 @@ def test_where_math_raises_the_numpy_code_gives_inf_as_jax_does(monkeypatch, tmp
     monkeypatch.setenv("OPTBENCH_JAX_CACHE", str(tmp_path / "jax"))
     landscape = _exp_landscape()
     grad = derivatives.Derivative(landscape, "grad")
-    np.testing.assert_array_equal(grad(np.array([0.5, -0.25])), np.exp([0.5, -0.25]))
+    np.testing.assert_allclose(grad(np.array([0.5, -0.25])), np.exp([0.5, -0.25]), rtol=1e-15)
     assert isinstance(grad.function, derivatives.Guarded) and grad.function.fallback is None
     with np.errstate(over="ignore"):
         overflowed = grad(np.array([1000.0, 0.0]))
     np.testing.assert_array_equal(overflowed, [np.inf, 1.0])
     assert grad.function.fallback is not None
+    value = derivatives.Derivative(landscape, "value")
+    assert value(np.array([0.5, -0.25])) == pytest.approx(np.exp(0.5) + np.exp(-0.25), rel=1e-15)
+    with np.errstate(over="ignore"):
+        assert value(np.array([1000.0, 0.0])) == np.inf
     assert {p.name.split(".", 1)[1] for p in (tmp_path / "jax-programs").iterdir()} == {
         "scalar.py",
         "numpy.py",

@@ -40,6 +40,10 @@ KINDS: dict[str, tuple[Callable[[Callable], Callable], int]] = {
 }
 
 
+VALUE = "value"
+TRANSLATED = {**KINDS, VALUE: (lambda fn: fn, 1)}  # what is written out: derivatives and f
+
+
 class Unknown(Exception):
     """An object the fingerprint cannot read; the landscape is traced instead."""
 
@@ -108,9 +112,9 @@ def stem(landscape: Landscape, kind: str) -> str:
 
 
 def _source(landscape: Landscape, kind: str, module: types.ModuleType, suffix: str) -> str | None:
-    """`module`'s translation of the derivative: loaded, or translated and stored; None when
-    it has none."""
-    make, arity = KINDS[kind]
+    """`module`'s translation of the derivative (or value): loaded, or translated and stored;
+    None when it has none."""
+    make, arity = TRANSLATED[kind]
     name = f"{stem(landscape, kind)}{suffix}"
     stored = program_store.read(name)
     if stored is None:
@@ -136,35 +140,47 @@ def numpy_function(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]
     return lambda *args: np.array(function(*args), dtype=np.float64)
 
 
+def numpy_value(landscape: Landscape) -> Callable[[np.ndarray], float]:
+    """The landscape's own array-API function on NumPy."""
+    fn = landscape.fn
+    return lambda x: float(fn(np.asarray(x, dtype=np.float64)))
+
+
 class Guarded:
-    """Scalar Python code, and the NumPy code at the points where `math` raises (overflow, a
-    domain error, a division by zero) instead of giving inf or NaN as XLA and NumPy do."""
+    """Scalar Python code, and NumPy at the points where `math` raises (overflow, a domain
+    error, a division by zero) instead of giving inf or NaN as XLA and NumPy do."""
 
     def __init__(self, scalar: Callable, landscape: Landscape, kind: str):
         self.scalar, self.landscape, self.kind = scalar, landscape, kind
-        self.fallback: Callable[..., np.ndarray] | None = None
+        self.fallback: Callable[..., Any] | None = None
+        self.convert = float if kind == VALUE else lambda out: np.array(out, dtype=np.float64)
 
-    def __call__(self, *args: Any) -> np.ndarray:
+    def __call__(self, *args: Any) -> Any:
         try:
-            return np.array(self.scalar(*args), dtype=np.float64)
+            return self.convert(self.scalar(*args))
         except (ArithmeticError, ValueError):
             if self.fallback is None:
-                self.fallback = numpy_function(self.landscape, self.kind)
+                self.fallback = _fallback(self.landscape, self.kind)
             return self.fallback(*args)
 
 
-def build(landscape: Landscape, kind: str) -> Callable[..., np.ndarray]:
-    """The derivative as scalar Python (a few element operations), else NumPy code, else
-    jitted JAX; each translation is loaded, or translated and stored."""
+def _fallback(landscape: Landscape, kind: str) -> Callable[..., Any]:
+    return numpy_value(landscape) if kind == VALUE else numpy_function(landscape, kind)
+
+
+def build(landscape: Landscape, kind: str) -> Callable[..., Any]:
+    """The derivative (or value) as scalar Python (a few element operations), else NumPy code
+    (the landscape's own function for the value), else jitted JAX; each translation is
+    loaded, or translated and stored."""
     source = _source(landscape, kind, scalar_code, SCALAR_SUFFIX)
     if source is None:
-        return numpy_function(landscape, kind)
+        return _fallback(landscape, kind)
     LOADS["scalar"] += 1
     return Guarded(scalar_code.compiled(source), landscape, kind)
 
 
 class Derivative:
-    """One derivative of one landscape, built on its first call."""
+    """One derivative (or the value) of one landscape, built on its first call."""
 
     def __init__(self, landscape: Landscape, kind: str):
         self.landscape, self.kind = landscape, kind

@@ -43,11 +43,10 @@ IN_PROCESS_BELOW = 64
 
 @cache
 def objective_for(landscape: Landscape) -> Objective:
-    """NumPy value (the landscape's array-API function) and derivatives (JAX's autodiff as
-    NumPy code), microseconds a call; the derivatives are built on first use."""
-    fn = landscape.fn
+    """Value and derivatives as scalar Python or NumPy code (the landscape's jaxpr and JAX's
+    autodiff of it written out), microseconds a call; each is built on first use."""
     return Objective(
-        fun=lambda x: float(fn(np.asarray(x, dtype=np.float64))),
+        fun=Derivative(landscape, "value"),
         grad=Derivative(landscape, "grad"),
         hess=Derivative(landscape, "hess"),
         hessp=Derivative(landscape, "hessp"),
