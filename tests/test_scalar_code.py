@@ -122,5 +122,11 @@ def test_past_the_line_limit_there_is_no_translation(monkeypatch):
     assert scalar_code.translate(jax.grad(landscape.fn), np.zeros(6)) is None
 
 
+def test_a_large_landscape_is_left_to_numpy():
+    assert scalar_code.translate(jax.grad(landscape_for("sphere", 100, 0).fn), np.zeros(100))
+    rotated = landscape_for("rastrigin", 100, 1)  # a 100 x 100 rotation: 10,000 elements
+    assert scalar_code.translate(jax.grad(rotated.fn), np.zeros(100)) is None
+
+
 def test_float32_is_not_written_as_python_floats():
     assert scalar_code.translate(jax.grad(lambda x: jnp.sum(x**2)), np.zeros(3, np.float32)) is None

@@ -89,6 +89,10 @@ def literal(value: Any) -> str:
 
 
 def _check_dtype(aval: Any) -> None:
+    """float64, bool and integers only, and no array larger than the line budget (a large
+    landscape is NumPy's: its element names alone would cost more than they save)."""
+    if math.prod(getattr(aval, "shape", ())) > MAX_LINES:
+        raise Untranslatable(f"an array of shape {aval.shape}")
     kind = np.dtype(aval.dtype)
     if kind != np.float64 and kind != np.bool_ and not np.issubdtype(kind, np.integer):
         raise Untranslatable(f"dtype {kind}")
