@@ -18,6 +18,8 @@ from typing import Any
 import jax
 import numpy as np
 from jax.extend import core
+from optbench.runners.landscape import jaxpr_walk
+from optbench.runners.landscape.jaxpr_walk import INLINED
 
 FUNCTION = "f"
 
@@ -47,7 +49,6 @@ BINARY = {
 }  # fmt: skip
 REDUCTIONS = {"reduce_sum": "np.sum", "reduce_max": "np.max", "reduce_min": "np.min",
               "reduce_prod": "np.prod", "reduce_and": "np.all", "reduce_or": "np.any"}  # fmt: skip
-INLINED = ("jit", "pjit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call")
 
 
 def _dtype(aval: Any) -> str:
@@ -108,30 +109,21 @@ class Writer:
             self.values[var] = np.asarray(value)
         for var, name in zip(jaxpr.invars, inputs, strict=True):
             self.names[var] = name
-        for eqn in live_equations(jaxpr):
+        for eqn in jaxpr_walk.live_equations(jaxpr):
             self.equation(eqn)
         return [self.atom(v) for v in jaxpr.outvars]
 
-    def known(self, atom: Any) -> bool:
-        return isinstance(atom, core.Literal) or atom in self.values
-
     def fold(self, eqn: Any) -> bool:
-        """An equation of constants only is computed now, by JAX itself, and becomes a
-        constant: iotas, index arithmetic, broadcast fills and their masks cost nothing per
-        call (about a fifth of a rotated instance's gradient)."""
-        if eqn.primitive.name in INLINED or not all(self.known(v) for v in eqn.invars):
+        """An equation of constants only becomes a constant: iotas, index arithmetic,
+        broadcast fills and their masks cost nothing per call (about a fifth of a rotated
+        instance's gradient)."""
+        values = jaxpr_walk.folded(eqn, self.values)
+        if values is None:
             return False
-        values = [v.val if isinstance(v, core.Literal) else self.values[v] for v in eqn.invars]
-        try:
-            out = eqn.primitive.bind(*values, **eqn.params)
-        except Exception:  # a primitive that cannot run eagerly here is written out instead
-            return False
-        outs = out if eqn.primitive.multiple_results else [out]
-        for var, value in zip(eqn.outvars, outs, strict=True):
-            if isinstance(var, core.DropVar):
-                continue
-            self.values[var] = np.asarray(value)
-            self.names[var] = self.constant(self.values[var])
+        for var, value in zip(eqn.outvars, values, strict=True):
+            if value is not None:
+                self.values[var] = value
+                self.names[var] = self.constant(value)
         return True
 
     def equation(self, eqn: Any) -> None:
@@ -168,12 +160,10 @@ class Writer:
         else:
             ins = [self.atom(v) for v in eqn.invars]
         if name in INLINED:
-            closed = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-            if closed is None:
+            called = jaxpr_walk.inner(eqn)
+            if called is None:
                 raise Untranslatable(name)
-            inner, consts = (closed.jaxpr, closed.consts) if hasattr(closed, "consts") else (
-                closed, ())  # fmt: skip
-            results = self.jaxpr(inner, consts, ins)
+            results = self.jaxpr(*called, ins)
             for var, result in zip(eqn.outvars, results, strict=True):
                 self.line(f"{self.bind(var)} = {result}")
             return
@@ -372,17 +362,6 @@ def indexing(starts: Sequence[int], limits: Sequence[int], steps: Sequence[int])
         for a, b, s in zip(starts, limits, steps, strict=True)
     ]
     return f"[{', '.join(parts)}]"
-
-
-def live_equations(jaxpr: Any) -> list[Any]:
-    """The equations some output depends on (every primitive written here is pure)."""
-    needed = {v for v in jaxpr.outvars if isinstance(v, core.Var)}
-    kept = []
-    for eqn in reversed(jaxpr.eqns):
-        if any(v in needed for v in eqn.outvars if not isinstance(v, core.DropVar)):
-            kept.append(eqn)
-            needed.update(v for v in eqn.invars if isinstance(v, core.Var))
-    return kept[::-1]
 
 
 def translate(fn: Callable, *examples: Any) -> str | None:

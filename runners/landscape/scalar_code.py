@@ -24,6 +24,8 @@ from typing import Any
 import jax
 import numpy as np
 from jax.extend import core
+from optbench.runners.landscape import jaxpr_walk
+from optbench.runners.landscape.jaxpr_walk import INLINED
 
 FUNCTION = "f"
 MAX_LINES = 4000
@@ -65,7 +67,6 @@ FLOAT_ONLY = {"div", "pow", "atan2", "rem", "nextafter", *UNARY} - {"neg", "abs"
 REDUCTIONS = {"reduce_sum": " + ", "reduce_prod": " * ", "reduce_and": " & ", "reduce_or": " | "}
 EXTREMA = {"reduce_max": "_max", "reduce_min": "_min"}
 IDENTITY = {"reduce_sum": 0, "reduce_prod": 1, "reduce_and": True, "reduce_or": False}
-INLINED = ("jit", "pjit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call")
 STRUCTURAL = ("reshape", "squeeze", "expand_dims", "broadcast_in_dim", "slice", "transpose",
               "concatenate", "stack", "pad", "rev", "split", "copy", "copy_p")  # fmt: skip
 
@@ -142,27 +143,19 @@ class Writer:
             self.known[var] = np.asarray(value)
         for var, array in zip(jaxpr.invars, inputs, strict=True):
             self.arrays[var] = array
-        for eqn in live_equations(jaxpr):
+        for eqn in jaxpr_walk.live_equations(jaxpr):
             self.equation(eqn)
         return [self.read(v) for v in jaxpr.outvars]
 
     def fold(self, eqn: Any) -> bool:
-        """An equation of constants only is computed now by JAX itself (iotas, index
-        arithmetic, fills), so its elements are literals."""
-        if eqn.primitive.name in INLINED:
+        """An equation of constants only is computed now, so its elements are literals."""
+        values = jaxpr_walk.folded(eqn, self.known)
+        if values is None:
             return False
-        if not all(isinstance(v, core.Literal) or v in self.known for v in eqn.invars):
-            return False
-        values = [v.val if isinstance(v, core.Literal) else self.known[v] for v in eqn.invars]
-        try:
-            out = eqn.primitive.bind(*values, **eqn.params)
-        except Exception:  # a primitive that cannot run eagerly here is written out instead
-            return False
-        outs = out if eqn.primitive.multiple_results else [out]
-        for var, value in zip(eqn.outvars, outs, strict=True):
-            if not isinstance(var, core.DropVar):
-                self.known[var] = np.asarray(value)
-                self.arrays[var] = self.constant(self.known[var])
+        for var, value in zip(eqn.outvars, values, strict=True):
+            if value is not None:
+                self.known[var] = value
+                self.arrays[var] = self.constant(value)
         return True
 
     def equation(self, eqn: Any) -> None:
@@ -173,12 +166,10 @@ class Writer:
             return
         ins = [self.read(v) for v in eqn.invars]
         if name in INLINED:
-            closed = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-            if closed is None:
+            called = jaxpr_walk.inner(eqn)
+            if called is None:
                 raise Untranslatable(name)
-            inner, consts = (closed.jaxpr, closed.consts) if hasattr(closed, "consts") else (
-                closed, ())  # fmt: skip
-            outs = self.jaxpr(inner, consts, ins)
+            outs = self.jaxpr(*called, ins)
         else:
             outs = self.primitive(name, eqn, ins)
         for var, array in zip(eqn.outvars, outs, strict=True):
@@ -371,17 +362,6 @@ def _wrapped(element: str) -> str:
     """An element as an operand: a negative literal in parentheses (so `x ** -1.0` and
     `a - -2.0` read as meant)."""
     return f"({element})" if element.startswith("-") else element
-
-
-def live_equations(jaxpr: Any) -> list[Any]:
-    """The equations some output depends on (every primitive written here is pure)."""
-    needed = {v for v in jaxpr.outvars if isinstance(v, core.Var)}
-    kept = []
-    for eqn in reversed(jaxpr.eqns):
-        if any(v in needed for v in eqn.outvars if not isinstance(v, core.DropVar)):
-            kept.append(eqn)
-            needed.update(v for v in eqn.invars if isinstance(v, core.Var))
-    return kept[::-1]
 
 
 def _nested(array: np.ndarray) -> str:
