@@ -130,3 +130,16 @@ def test_a_large_landscape_is_left_to_numpy():
 
 def test_float32_is_not_written_as_python_floats():
     assert scalar_code.translate(jax.grad(lambda x: jnp.sum(x**2)), np.zeros(3, np.float32)) is None
+
+
+def test_a_value_jax_cannot_trace_is_the_landscape_s_numpy_function(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTBENCH_JAX_CACHE", str(tmp_path / "jax"))
+
+    def branching(x):
+        return float(x[0]) ** 2 + (x[1] if x[1] > 0 else -x[1])
+
+    landscape = Landscape(name="branching", fn=branching, lower=-np.ones(2), upper=np.ones(2),
+                          minimizers=np.zeros((1, 2)), f_min=0.0)  # fmt: skip
+    value = derivatives.Derivative(landscape, "value")
+    assert value(np.array([0.5, -0.25])) == 0.5
+    assert not isinstance(value.function, derivatives.Guarded)

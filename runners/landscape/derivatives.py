@@ -41,6 +41,12 @@ KINDS: dict[str, tuple[Callable[[Callable], Callable], int]] = {
 
 
 VALUE = "value"
+NOT_TRACEABLE = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+    jax.errors.TracerArrayConversionError,
+)
 TRANSLATED = {**KINDS, VALUE: (lambda fn: fn, 1)}  # what is written out: derivatives and f
 
 
@@ -118,7 +124,10 @@ def _source(landscape: Landscape, kind: str, module: types.ModuleType, suffix: s
     name = f"{stem(landscape, kind)}{suffix}"
     stored = program_store.read(name)
     if stored is None:
-        source = module.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
+        try:
+            source = module.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
+        except NOT_TRACEABLE:  # Python control flow on values: the NumPy function still runs
+            source = None
         program_store.write(name, UNTRANSLATABLE if source is None else source.encode())
         how = "translated"
     else:
