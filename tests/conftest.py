@@ -23,6 +23,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 SMALL_TRAIN, SMALL_TEST = 720, 180
 REAL_MNIST_MARK = "real_mnist"
+# Every landscape in its default dimension and, where that is not fixed at 2, in 6-D; both
+# instances (for the tests of the scipy path's translated derivatives).
+LANDSCAPE_CASES = [
+    (name, dim, instance)
+    for name in registry.names("landscape")
+    for dim in (None, 6)
+    for instance in (0, 1)
+    if dim is None or registry.landscape(name).default_dim != 2
+]
+
+
+def uniform_points(landscape, count: int, seed: int = 0) -> np.ndarray:
+    """`count` seeded points spread uniformly over the landscape's box."""
+    rng = np.random.default_rng(seed)
+    width = landscape.upper - landscape.lower
+    return landscape.lower + rng.random((count, landscape.dim)) * width
 
 
 def pytest_configure(config: pytest.Config) -> None:

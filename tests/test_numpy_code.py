@@ -13,29 +13,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import LANDSCAPE_CASES, uniform_points
 from jax import lax
 from optbench.runners.landscape import derivatives, numpy_code
 from optbench.runners.landscape.common import landscape_for
 
-from optbench import registry
 from optbench.contracts import Landscape
 
 jax.config.update("jax_enable_x64", True)
 
-CASES = [
-    (name, dim, instance)
-    for name in registry.names("landscape")
-    for dim in (None, 6)
-    for instance in (0, 1)
-    if dim is None or registry.landscape(name).default_dim != 2
-]
 EXACT = ("beale", "booth", "himmelblau", "matyas", "rosenbrock", "sphere")
-
-
-def _points(landscape: Landscape, count: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    width = landscape.upper - landscape.lower
-    return landscape.lower + rng.random((count, landscape.dim)) * width
 
 
 def _close(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -44,7 +31,7 @@ def _close(ours: np.ndarray, theirs: np.ndarray) -> float:
     return float(np.max(np.abs(ours - theirs))) / scale
 
 
-@pytest.mark.parametrize(("name", "dim", "instance"), CASES)
+@pytest.mark.parametrize(("name", "dim", "instance"), LANDSCAPE_CASES)
 def test_every_derivative_of_every_landscape_equals_jax(name, dim, instance):
     landscape = landscape_for(name, dim, instance)
     direction = np.random.default_rng(1).standard_normal(landscape.dim)
@@ -53,7 +40,7 @@ def test_every_derivative_of_every_landscape_equals_jax(name, dim, instance):
         source = numpy_code.translate(function, *[np.zeros(landscape.dim)] * arity)
         assert source is not None, f"{name} {kind}: no translation"
         ours, jitted = numpy_code.compiled(source), jax.jit(function)
-        for x in _points(landscape, 4):
+        for x in uniform_points(landscape, 4):
             args = (x, direction)[:arity]
             with np.errstate(all="ignore"):
                 got, want = np.asarray(ours(*args)), np.asarray(jitted(*args))
@@ -68,7 +55,7 @@ def test_polynomial_gradients_equal_xla_to_the_last_bit(name):
     gradient = numpy_code.translate(jax.grad(landscape.fn), np.zeros(landscape.dim))
     ours = numpy_code.compiled(gradient)
     jitted = jax.jit(jax.grad(landscape.fn))
-    for x in _points(landscape, 50):
+    for x in uniform_points(landscape, 50):
         np.testing.assert_array_equal(ours(x), np.asarray(jitted(x)))
 
 

@@ -8,31 +8,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import LANDSCAPE_CASES, uniform_points
 from jax import lax
 from optbench.runners.landscape import derivatives, scalar_code
 from optbench.runners.landscape.common import landscape_for
 
-from optbench import registry
 from optbench.contracts import Landscape
 
 jax.config.update("jax_enable_x64", True)
 
-CASES = [
-    (name, dim, instance)
-    for name in registry.names("landscape")
-    for dim in (None, 6)
-    for instance in (0, 1)
-    if dim is None or registry.landscape(name).default_dim != 2
-]
 POLYNOMIAL = ("beale", "booth", "himmelblau", "matyas", "rosenbrock", "sphere")
 CONSTANT_HESSIANS = ("sphere", "sum-squares", "trid", "booth", "matyas")
-
-
-def _points(landscape: Landscape, count: int) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    return landscape.lower + rng.random((count, landscape.dim)) * (
-        landscape.upper - landscape.lower
-    )
 
 
 def _compiled(fn, *examples):
@@ -41,7 +27,7 @@ def _compiled(fn, *examples):
     return scalar_code.compiled(source)
 
 
-@pytest.mark.parametrize(("name", "dim", "instance"), CASES)
+@pytest.mark.parametrize(("name", "dim", "instance"), LANDSCAPE_CASES)
 def test_every_derivative_of_every_landscape_equals_jax(name, dim, instance):
     landscape = landscape_for(name, dim, instance)
     direction = np.random.default_rng(1).standard_normal(landscape.dim)
@@ -53,7 +39,7 @@ def test_every_derivative_of_every_landscape_equals_jax(name, dim, instance):
             assert too_long or (kind == "hess" and name in CONSTANT_HESSIANS), (name, kind)
             continue
         ours, jitted = scalar_code.compiled(source), jax.jit(function)
-        for x in _points(landscape, 4):
+        for x in uniform_points(landscape, 4):
             args = (x, direction)[:arity]
             got, want = np.array(ours(*args), dtype=np.float64), np.asarray(jitted(*args))
             assert got.shape == want.shape
