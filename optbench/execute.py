@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from optbench import registry
 from optbench.contracts import RunResult
@@ -20,7 +21,7 @@ from optbench.executors.tasks import Task, error_rows
 from optbench.progress import StudyBar
 from optbench.signals import Interrupted, graceful_stop
 from optbench.spec import RunSpec
-from optbench.store import Results, ResultsStore
+from optbench.store import Results, ResultsStore, keys_in
 from optbench.study import Study
 
 DEFAULT_BATCH = 2000
@@ -116,15 +117,16 @@ def _write_once(store: ResultsStore, finished: Finished, written: set[str]) -> N
     rows = result.rows
     if rows.empty:
         return
-    keys = rows["run_key"]
+    keys = rows["run_key"].to_numpy(dtype=object)
     unseen = np.fromiter((key not in written for key in keys), dtype=bool, count=len(keys))
-    fresh = unseen & ~keys.duplicated().to_numpy()
+    fresh = unseen & ~pd.Series(keys).duplicated().to_numpy()
     if not fresh.all():
         rows = rows[fresh].reset_index(drop=True)
-        keep = result.curves["run_key"].isin(set(rows["run_key"]))
+        keys = keys[fresh]
+        keep = keys_in(result.curves["run_key"], set(keys))
         result = RunResult(rows, result.curves[keep].reset_index(drop=True))
     store.write(result, name=task.key)
-    written.update(rows["run_key"])
+    written.update(keys)
 
 
 def run_study(
@@ -195,8 +197,8 @@ def _run_todo(
 def _rows_of(store: ResultsStore, keys: set[str], curves: bool) -> Results:
     loaded = store.load(curves=curves)
     return Results(
-        runs=loaded.runs[loaded.runs["run_key"].isin(keys)].reset_index(drop=True),
-        curves=loaded.curves[loaded.curves["run_key"].isin(keys)].reset_index(drop=True),
+        runs=loaded.runs[keys_in(loaded.runs["run_key"], keys)].reset_index(drop=True),
+        curves=loaded.curves[keys_in(loaded.curves["run_key"], keys)].reset_index(drop=True),
     )
 
 

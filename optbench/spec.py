@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Any
+from functools import cached_property, lru_cache, wraps
+from typing import Any, TypeVar
 
 from optbench.errors import OptbenchError
 
@@ -98,6 +98,13 @@ class RunSpec:
         }
 
     @cached_property
+    def setting(self) -> str:
+        """The canonical text of everything but seed and start: one string shared by every copy
+        of a run setting, so grouping 10⁵ specs by it hashes each setting's text once."""
+        common = (self.runner, self.problem, self.optimizer, self.hyperparameters, self.budget)
+        return SETTING_JOIN.join(_key_text(*common, self.target, self.options))
+
+    @cached_property
     def key(self) -> str:
         """A stable 16-hex-digit hash: equal specs share it across processes and machines."""
         common = (self.runner, self.problem, self.optimizer, self.hyperparameters, self.budget)
@@ -112,6 +119,7 @@ class RunSpec:
             self.target, self.options,
         )  # fmt: skip
         fields = {name: self.__dict__[name] for name in FIELDS}
+        fields["setting"] = SETTING_JOIN.join((head, middle, tail))
         copies = []
         for seed in seeds:
             _check_count("seed", seed)
@@ -143,6 +151,27 @@ class RunSpec:
 
 FIELDS = tuple(RunSpec.__dataclass_fields__)
 SEED_MARK, START_MARK = -7_130_000_001, -7_130_000_002
+SETTING_JOIN = "\x00"
+MAX_REMEMBERED_SETTINGS = 100_000
+T = TypeVar("T")
+
+
+def per_setting(fn: Callable[[RunSpec], T]) -> Callable[[RunSpec], T]:
+    """`fn(spec)` computed once per run setting: for a function of a spec that does not depend on
+    its seed or start (a batch key, a landscape, a variant), called on every spec of a study."""
+    found: dict[str, T] = {}
+
+    @wraps(fn)
+    def once(spec: RunSpec) -> T:
+        try:
+            return found[spec.setting]
+        except KeyError:
+            if len(found) >= MAX_REMEMBERED_SETTINGS:
+                found.clear()
+            value = found[spec.setting] = fn(spec)
+            return value
+
+    return once
 
 
 def _check_count(name: str, value: Any) -> None:

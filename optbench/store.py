@@ -48,10 +48,19 @@ class Results:
     curves: pd.DataFrame
 
 
+def keys_in(run_keys: pd.Series, keys: set[str]) -> np.ndarray:
+    """Which of `run_keys` are in `keys`, as a mask: `Series.isin` on Arrow-backed text builds
+    an Arrow scalar per member of the set (1.7 s for a 160,000-key study)."""
+    values = run_keys.to_numpy(dtype=object)
+    return np.fromiter((key in keys for key in values), bool, len(values))
+
+
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns that mix Python types become text, which Parquet can hold."""
     out = frame.copy()
     for column in out.columns[out.dtypes.map(lambda d: d is np.dtype(object))]:
+        if pd.api.types.infer_dtype(out[column], skipna=True) in ("string", "empty"):
+            continue
         kinds = {type(v) for v in out[column] if v is not None and v == v}
         if len(kinds) > 1:
             out[column] = out[column].map(lambda v: v if v is None or v != v else str(v))

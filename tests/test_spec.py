@@ -6,6 +6,7 @@ import pytest
 
 from optbench import RunSpec
 from optbench.errors import OptbenchError
+from optbench.spec import per_setting
 from optbench.textform import parse_assignment, parse_optimizer, parse_point, parse_value
 
 
@@ -62,6 +63,42 @@ def test_copies_equal_specs_built_one_by_one():
     assert len({c.key for c in copies}) == 4 and pickle.loads(pickle.dumps(copies)) == copies
     with pytest.raises(OptbenchError, match="seed must be a non-negative integer, got -1"):
         template.copies([-1], starts=1)
+
+
+def _fields_of(spec, **changes):
+    fields = ("runner", "problem", "optimizer", "hyperparameters", "seed", "start", "budget")
+    values = {name: getattr(spec, name) for name in (*fields, "target", "options")} | changes
+    return list(values.values())
+
+
+def test_setting_is_shared_by_copies_and_ignores_only_seed_and_start():
+    template = RunSpec("landscape", "beale", "adam", {"learning_rate": 0.1}, budget={"steps": 9})
+    copies = template.copies([3, 5], starts=2)
+    assert all(c.setting is copies[0].setting for c in copies)
+    assert copies[0].setting == template.setting == RunSpec(*_fields_of(template, seed=7)).setting
+    others = [
+        RunSpec("landscape", "beale", "adam", {"learning_rate": 0.2}, budget={"steps": 9}),
+        RunSpec("landscape", "beale", "adam", {"learning_rate": 0.1}, budget={"steps": 8}),
+        RunSpec("landscape", "booth", "adam", {"learning_rate": 0.1}, budget={"steps": 9}),
+        RunSpec("landscape", "beale", "adam", {"learning_rate": 0.1}, 0, 0, {"steps": 9}, 1e-3),
+    ]
+    assert len({template.setting, *(o.setting for o in others)}) == 5
+
+
+def test_per_setting_computes_once_per_setting():
+    calls = []
+
+    @per_setting
+    def problem_of(spec):
+        calls.append(spec.key)
+        return spec.problem
+
+    specs = [
+        *RunSpec("landscape", "beale", "adam").copies([0, 1], starts=3),
+        *RunSpec("landscape", "booth", "adam").copies([0], starts=2),
+    ]
+    assert [problem_of(s) for s in specs] == ["beale"] * 6 + ["booth"] * 2
+    assert calls == [specs[0].key, specs[6].key]
 
 
 def test_spec_columns_flatten_hyperparameters():

@@ -137,3 +137,12 @@ def test_crash_while_writing_leaves_no_half_file(tmp_path, monkeypatch):
     loaded = load_results(tmp_path)
     assert len(loaded.runs) == 3
     assert set(loaded.curves["run_key"]) == {"a" * 16}
+
+
+def test_keys_in_matches_isin_on_arrow_text():
+    from optbench.store import keys_in
+
+    keys = pd.Series(["a", "b", "c", "b"], dtype="str")
+    assert keys_in(keys, {"b", "z"}).tolist() == [False, True, False, True]
+    assert keys_in(keys, {"b", "z"}).tolist() == keys.isin({"b", "z"}).tolist()
+    assert keys_in(keys.iloc[:0], {"a"}).tolist() == []

@@ -57,11 +57,16 @@ def _unit_points(seed: jax.Array, starts: jax.Array, dim: int, restart: jax.Arra
     return jax.vmap(one)(starts)
 
 
+def unit_points(seed: int, starts: Sequence[int], dim: int, restart: int = 0) -> np.ndarray:
+    """Uniform [0, 1)^dim points, row i from (seed, starts[i], restart), whatever the batch."""
+    starts = np.asarray(starts, dtype=np.int64)
+    return np.asarray(_unit_points(np.int64(seed), starts, dim, np.int64(restart)))
+
+
 def uniform_points(landscape: Landscape, seed: int, starts: Sequence[int], restart: int = 0):
     """Uniform points in the bounds, row i from (seed, starts[i], restart): the same point for
     every optimizer (paired comparison), in every process, however the starts are batched."""
-    starts = np.asarray(starts, dtype=np.int64)
-    unit = np.asarray(_unit_points(np.int64(seed), starts, landscape.dim, np.int64(restart)))
+    unit = unit_points(seed, starts, landscape.dim, restart)
     return landscape.lower + unit * (landscape.upper - landscape.lower)
 
 

@@ -528,8 +528,11 @@ def run_starts(
     path_steps = tuple(int(p) for p in path_steps)
     program, compiled_now = programs.get(variants, varying, branches, capacity, steps, path_steps)
     parts, run_s = [], 0.0
+    picked = {name: np.array([s[name] for s in runs.settings]) for name in variants[chosen].traced}
     for members in _rounds(np.asarray(runs.landscape), capacity):
-        out, seconds = _call(program, variants, varying, chosen, branches, capacity, runs, members)
+        out, seconds = _call(
+            program, variants, varying, chosen, branches, capacity, runs, picked, members
+        )
         parts.append((members, out))
         run_s += seconds
     n = len(runs.landscape)
@@ -545,8 +548,9 @@ def run_starts(
                        program.ident, path, traced)  # fmt: skip
 
 
-def _call(program, variants, varying, chosen, branches, capacity, runs: Runs, members):
-    """One program call for `members` (at most a slice's worth per landscape): outputs per run."""
+def _call(program, variants, varying, chosen, branches, capacity, runs: Runs, picked, members):
+    """One program call for `members` (at most a slice's worth per landscape): outputs per run;
+    `picked` holds the chosen variant's traced hyperparameters, a column per name."""
     landscape = np.asarray(runs.landscape)[members]
     edges = np.concatenate([[0], np.cumsum(capacity)])
     order = np.argsort(landscape, kind="stable")
@@ -570,8 +574,7 @@ def _call(program, variants, varying, chosen, branches, capacity, runs: Runs, me
     for k, variant in enumerate(variants):
         values = dict(variant.template)
         if k == chosen:
-            picked = [runs.settings[i] for i in members]
-            values = {name: [s[name] for s in picked] for name in variant.traced}
+            values = {name: picked[name][members] for name in variant.traced}
         hps.append({name: _hyperparameter(name, values[name], name in varying[k], column)
                     for name in variant.traced})  # fmt: skip
     f_min = np.array([b.landscape.f_min for b in branches], np.float64)[owner]

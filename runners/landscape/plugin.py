@@ -12,7 +12,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, ClassVar
 
@@ -37,6 +37,7 @@ from optbench.runners.landscape.common import (
     start_point,
     start_points,
     step_budget,
+    unit_points,
 )
 
 from optbench import inject, registry
@@ -44,7 +45,7 @@ from optbench.contracts import CURVE_COLUMNS, Landscape, RunResult
 from optbench.environment import environment, jax_device
 from optbench.errors import OptbenchError
 from optbench.jax_cache import enable_compilation_cache
-from optbench.spec import RunSpec
+from optbench.spec import RunSpec, per_setting
 
 jax.config.update("jax_enable_x64", True)
 enable_compilation_cache()
@@ -57,6 +58,7 @@ def family_of(spec: RunSpec) -> str:
     return registry.optimizer(spec.optimizer).family
 
 
+@per_setting
 def _landscape_key(spec: RunSpec) -> tuple:
     return _landscape_key_of(spec.problem, spec.options)
 
@@ -67,6 +69,7 @@ def _landscape_key_of(problem: str, options: tuple) -> tuple:
     return (problem, opts.get("dim"), opts.get("instance", 0))
 
 
+@per_setting
 def variant_of(spec: RunSpec) -> optax_program.Variant:
     """The optax variant a spec runs: its real hyperparameters traced when the optimizer allows."""
     key = _landscape_key(spec)
@@ -82,14 +85,9 @@ def _variant(optimizer: str, hyperparameters: tuple, dim: int) -> optax_program.
     return optax_program.concrete(variant, hp)
 
 
+@per_setting
 def batch_key(spec: RunSpec) -> tuple:
     """Specs that share a key run together: one compiled program (optax) or one pool map."""
-    setting = (spec.runner, spec.problem, spec.optimizer, spec.hyperparameters)
-    return _batch_key(RunSpec(*setting, 0, 0, spec.budget, spec.target, spec.options))
-
-
-@cache
-def _batch_key(spec: RunSpec) -> tuple:
     family = family_of(spec)
     if family == "optax":
         return (family, step_budget(spec), spec_landscape(spec).dim)
@@ -117,34 +115,37 @@ class Plan:
     capacity: tuple[int, ...]
     varying: tuple[frozenset[str], ...]
     paths: bool = False
+    settings: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def of(cls, specs: Sequence[RunSpec]) -> Plan:
         settings: Counter = Counter()
-        first: dict[tuple, RunSpec] = {}
+        first: dict[str, RunSpec] = {}
         for s in specs:
-            setting = (s.optimizer, s.hyperparameters, s.problem, s.options)
-            settings[setting] += 1
-            if setting not in first or s.start < first[setting].start:
-                first[setting] = s
+            settings[s.setting] += 1
+            if s.setting not in first or s.start < first[s.setting].start:
+                first[s.setting] = s
         counts: Counter = Counter()
         values: dict[tuple, set] = {}
-        for (optimizer, hyperparameters, problem, options), n in settings.items():
-            landscape = _landscape_key_of(problem, options)
-            variant = _variant(optimizer, hyperparameters, landscape_for(*landscape).dim)
+        for setting, n in settings.items():
+            spec = first[setting]
+            landscape, variant = _landscape_key(spec), variant_of(spec)
             counts[(variant, landscape)] += n
             for name in variant.traced:
-                values.setdefault((variant, name), set()).add(dict(hyperparameters)[name])
+                values.setdefault((variant, name), set()).add(dict(spec.hyperparameters)[name])
         variants = tuple(sorted({v for v, _ in counts}, key=repr))
         landscapes = tuple(sorted({k for _, k in counts}, key=repr))
         most = {k: max(n for (_, key), n in counts.items() if key == k) for k in landscapes}
         varying = tuple(frozenset(k for k in v.traced if len(values[(v, k)]) > 1) for v in variants)
         capacity = tuple(optax_program.capacity_for(most[k]) for k in landscapes)
         paths = any(trajectories.is_recorded(s) for s in first.values())
-        return cls(variants, landscapes, capacity, varying, paths)
+        return cls(variants, landscapes, capacity, varying, paths, frozenset(settings))
 
     def covers(self, specs: Sequence[RunSpec]) -> bool:
-        """Whether every spec runs on this plan's program with the values it shares."""
+        """Whether every spec runs on this plan's program with the values it shares (at once
+        when every spec's setting is one the plan was made from)."""
+        if all(s.setting in self.settings for s in specs):
+            return True
         other = Plan.of(specs)
         known = dict(zip(self.variants, self.varying, strict=True))
         return (
@@ -171,19 +172,32 @@ def _keras_run():
 
 def _spec_columns(specs: Sequence[RunSpec], family: str) -> list[dict[str, Any]]:
     """The spec columns of each run; specs that differ only in seed and start share the rest."""
-    shared: dict[tuple, dict] = {}
+    shared: dict[str, dict] = {}
     rows = []
     for s in specs:
-        common = (s.problem, s.optimizer, s.hyperparameters, s.budget, s.target, s.options)
-        if common not in shared:
-            shared[common] = s.columns() | {"dim": spec_landscape(s).dim, "family": family}
-        rows.append(shared[common] | {"run_key": s.key, "seed": s.seed, "start": s.start})
+        if s.setting not in shared:
+            shared[s.setting] = s.columns() | {"dim": spec_landscape(s).dim, "family": family}
+        rows.append(shared[s.setting] | {"run_key": s.key, "seed": s.seed, "start": s.start})
     return rows
 
 
 def _spec_frame(specs: Sequence[RunSpec], family: str) -> pd.DataFrame:
-    """`_spec_columns` as a frame."""
-    return pd.DataFrame(_spec_columns(specs, family))
+    """`_spec_columns` as a frame, made a setting at a time: each setting's columns once, taken
+    for each of its runs, then the columns of the runs' own (key, seed, start)."""
+    first: dict[str, int] = {}
+    shared: list[dict[str, Any]] = []
+    which = np.empty(len(specs), np.intp)
+    for i, s in enumerate(specs):
+        j = first.get(s.setting)
+        if j is None:
+            j = first[s.setting] = len(shared)
+            shared.append(s.columns() | {"dim": spec_landscape(s).dim, "family": family})
+        which[i] = j
+    frame = pd.DataFrame(shared).take(which).reset_index(drop=True)
+    frame["run_key"] = [s.key for s in specs]
+    frame["seed"] = np.fromiter((s.seed for s in specs), np.int64, len(specs))
+    frame["start"] = np.fromiter((s.start for s in specs), np.int64, len(specs))
+    return frame
 
 
 def with_constants(frame: pd.DataFrame, constants: dict[str, Any]) -> pd.DataFrame:
@@ -193,28 +207,61 @@ def with_constants(frame: pd.DataFrame, constants: dict[str, Any]) -> pd.DataFra
     return pd.concat([frame, pd.DataFrame(constants, index=frame.index)], axis=1)
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """What the optax path needs of a run setting, found once for all its starts."""
+
+    variant: int
+    landscape: int
+    hp: dict[str, Any]
+    final: float
+
+
+def _settings_of(specs: Sequence[RunSpec], plan: Plan) -> list[_Setting]:
+    """Each spec's `_Setting` in `plan` (the same object for every start of a setting)."""
+    found: dict[str, _Setting] = {}
+    out = []
+    for spec in specs:
+        setting = found.get(spec.setting)
+        if setting is None:
+            setting = found[spec.setting] = _Setting(
+                plan.variants.index(variant_of(spec)),
+                plan.landscapes.index(_landscape_key(spec)),
+                spec.hp,
+                final_target(spec),
+            )
+        out.append(setting)
+    return out
+
+
 def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One program for the plan; one call of it per variant, over every landscape at once."""
     steps = step_budget(specs[0])
-    landscapes = {k: spec_landscape(s) for s in specs for k in [_landscape_key(s)]}
+    landscapes = {_landscape_key(s): s for s in specs}
     branches = [
-        optax_program.Branch(key, landscapes.get(key) or landscape_for(*key))
+        optax_program.Branch(
+            key, spec_landscape(landscapes[key]) if key in landscapes else landscape_for(*key)
+        )
         for key in plan.landscapes
     ]
     path_steps = trajectories.step_grid(steps)[1:] if plan.paths else ()
-    calls: dict[int, list[RunSpec]] = {}
-    for spec in specs:
-        calls.setdefault(plan.variants.index(variant_of(spec)), []).append(spec)
+    calls: dict[int, list[int]] = {}
+    settings = _settings_of(specs, plan)
+    for i, setting in enumerate(settings):
+        calls.setdefault(setting.variant, []).append(i)
     frames, curves = [], []
-    for chosen, group in calls.items():
-        index = np.array([plan.landscapes.index(_landscape_key(s)) for s in group])
+    for chosen, members in calls.items():
+        group = [specs[i] for i in members]
+        mine = [settings[i] for i in members]
+        index = np.fromiter((m.landscape for m in mine), np.intp, len(mine))
         runs = optax_program.Runs(
             landscape=index,
             starts=_starts(branches, index, group),
-            settings=[s.hp for s in group],
-            final=np.array([final_target(s) for s in group]),
+            settings=[m.hp for m in mine],
+            final=np.fromiter((m.final for m in mine), np.float64, len(mine)),
             seeds=optax_program.run_keys(
-                np.array([s.seed for s in group]), np.array([s.start for s in group])
+                np.fromiter((s.seed for s in group), np.int64, len(group)),
+                np.fromiter((s.start for s in group), np.int64, len(group)),
             ),
         )
         out = optax_program.run_starts(
@@ -227,7 +274,7 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
             plan.varying,
             path_steps=path_steps,
         )
-        metrics = _optax_metrics([branches[j].landscape for j in index], out, runs.final)
+        metrics = _optax_metrics([b.landscape for b in branches], index, out, runs.final)
         rows = _spec_frame(group, "optax").join(metrics)
         frames.append(rows)
         curves.append(_optax_curves(rows["run_key"], out))
@@ -236,7 +283,27 @@ def _optax_rows(specs: list[RunSpec], plan: Plan) -> tuple[pd.DataFrame, pd.Data
 
 
 def _starts(branches, index: np.ndarray, group: Sequence[RunSpec]) -> np.ndarray:
-    """Start points of the runs, computed in one batch per landscape."""
+    """Start points of the runs: the unit points of their (seed, start) drawn once for all
+    landscapes (they share a dimension), then scaled into each one's bounds."""
+    if any("x0" in dict(s.options) for s in group):
+        return _starts_one_by_one(branches, index, group)
+    dim = branches[0].landscape.dim
+    points = np.empty((len(group), dim))
+    seeds = np.fromiter((s.seed for s in group), np.int64, len(group))
+    starts = np.fromiter((s.start for s in group), np.int64, len(group))
+    for seed in np.unique(seeds):
+        rows = np.flatnonzero(seeds == seed)
+        wanted, where = np.unique(starts[rows], return_inverse=True)
+        unit = unit_points(int(seed), wanted, dim)[where]
+        for j in np.unique(index[rows]):
+            mine = index[rows] == j
+            low, high = branches[j].landscape.lower, branches[j].landscape.upper
+            points[rows[mine]] = low + unit[mine] * (high - low)
+    return points
+
+
+def _starts_one_by_one(branches, index: np.ndarray, group: Sequence[RunSpec]) -> np.ndarray:
+    """Start points of runs some of which name their own `x0`, a landscape at a time."""
     dim = branches[0].landscape.dim
     points = np.empty((len(group), dim))
     for j in np.unique(index):
@@ -245,47 +312,48 @@ def _starts(branches, index: np.ndarray, group: Sequence[RunSpec]) -> np.ndarray
     return points
 
 
-def _nearest(landscapes: Sequence[Landscape], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest(
+    landscapes: Sequence[Landscape], index: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Distance to the nearest global minimiser of each run's landscape, and which one."""
     dist, found = np.empty(len(x)), np.empty(len(x), dtype=int)
-    by_landscape: dict[int, list[int]] = {}
-    for i, landscape in enumerate(landscapes):
-        by_landscape.setdefault(id(landscape), []).append(i)
-    for members in by_landscape.values():
-        minimizers = landscapes[members[0]].minimizers
+    for j in np.unique(index):
+        members = np.flatnonzero(index == j)
+        minimizers = landscapes[j].minimizers
         d = np.linalg.norm(x[members][:, None, :] - minimizers[None, :, :], axis=2)
         dist[members], found[members] = d.min(axis=1), d.argmin(axis=1)
     return dist, found
 
 
-def _optax_metrics(landscapes: Sequence[Landscape], out, final: np.ndarray) -> pd.DataFrame:
-    """Row metrics of vectorized runs; run i is on `landscapes[i]` with final target `final[i]`."""
-    n = len(landscapes)
-    status = np.array([optax_program.STATUS_NAMES[code] for code in out.status], dtype=object)
+def _optax_metrics(
+    landscapes: Sequence[Landscape], index: np.ndarray, out, final: np.ndarray
+) -> pd.DataFrame:
+    """Row metrics of vectorized runs; run i is on `landscapes[index[i]]` with final target
+    `final[i]`."""
+    n = len(index)
+    status = _STATUS_TEXT[out.status]
     x, f = out.x, out.f
-    f_min = np.array([landscape.f_min for landscape in landscapes])
-    limit = np.array([escape_limit(landscape) for landscape in landscapes])
-    lower = np.stack([landscape.lower for landscape in landscapes])
-    upper = np.stack([landscape.upper for landscape in landscapes])
+    f_min = np.array([landscape.f_min for landscape in landscapes])[index]
+    limit = np.array([escape_limit(landscape) for landscape in landscapes])[index]
+    lower = np.stack([landscape.lower for landscape in landscapes])[index]
+    upper = np.stack([landscape.upper for landscape in landscapes])[index]
     escaped = ~np.isfinite(f) | ~np.all(np.isfinite(x), axis=1)
     escaped |= np.max(np.abs(np.nan_to_num(x, nan=np.inf)), axis=1) > limit
     diverged = (out.status == optax_program.DIVERGED) | escaped
     status[diverged] = "diverged"
-    distance, found = _nearest(landscapes, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
+    distance, found = _nearest(landscapes, index, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
     places = pd.DataFrame(
         {
             "f_final": np.where(diverged, np.inf, f),
             "f_gap": np.where(diverged, np.inf, f - f_min),
             "x_dist": np.where(diverged, np.inf, distance),
             "found": np.where(diverged, -1, found),
-            "x_final": [
-                None if bad else _point_text(p) for bad, p in zip(diverged, x, strict=True)
-            ],
+            "x_final": _point_texts(x, diverged),
             "in_bounds": ~diverged & np.all((x >= lower) & (x <= upper), axis=1),
         }
     )
     hits = np.where(out.hits >= 0, out.hits, np.nan).astype(np.float64)
-    on_ladder = np.array([TARGETS.index(t) if t in TARGETS else -1 for t in final])
+    on_ladder = _ladder_index(final)
     from_ladder = hits[np.arange(n), np.maximum(on_ladder, 0)]
     at_stop = np.where(status == "converged", out.stop, np.nan).astype(np.float64)
     steps_to_target = np.where(on_ladder >= 0, from_ladder, at_stop)
@@ -313,9 +381,20 @@ def _optax_metrics(landscapes: Sequence[Landscape], out, final: np.ndarray) -> p
     return frame.assign(**ladder)
 
 
-def _point_text(x: np.ndarray) -> str:
-    """A point as JSON text (the `x_final` column), written without the json module's cost."""
-    return "[" + ", ".join(repr(float(v)) for v in x) + "]"
+_STATUS_TEXT = np.array([optax_program.STATUS_NAMES.get(code) for code in range(4)], dtype=object)
+
+
+def _ladder_index(final: np.ndarray) -> np.ndarray:
+    """Each final target's place in `TARGETS`, or -1 for a target off the ladder."""
+    equal = np.asarray(final, np.float64)[:, None] == np.asarray(TARGETS, np.float64)[None, :]
+    return np.where(equal.any(axis=1), equal.argmax(axis=1), -1)
+
+
+def _point_texts(x: np.ndarray, missing: np.ndarray) -> list[str | None]:
+    """Each row of `x` as JSON text (the `x_final` column), None where `missing`. The rows are
+    finite, so the json module's C encoder writes them as `repr` would."""
+    encode = json.JSONEncoder().encode
+    return [None if gone else encode(row) for gone, row in zip(missing, x.tolist(), strict=True)]
 
 
 def _optax_curves(run_keys: pd.Series, out) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from optbench import registry
 from optbench.errors import OptbenchError
 from optbench.spec import RunSpec
-from optbench.store import ResultsStore
+from optbench.store import ResultsStore, keys_in
 from optbench.workers import cpu_count
 
 EXTRA_COLUMNS = ("backend", "members_together", "compile_s")
@@ -170,7 +170,7 @@ def _jax_network(batch: Sequence[RunSpec]) -> bool:
 def stored_rows(store: ResultsStore, keys: Sequence[str]) -> pd.DataFrame:
     """The latest stored row of each key (a fit stored twice counts once)."""
     runs = store.load().runs
-    runs = runs[runs["run_key"].isin(set(keys))].drop_duplicates("run_key", keep="last")
+    runs = runs[keys_in(runs["run_key"], set(keys))].drop_duplicates("run_key", keep="last")
     return runs.set_index("run_key")
 
 
