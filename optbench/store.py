@@ -48,6 +48,9 @@ class Results:
     curves: pd.DataFrame
 
 
+ONE_KIND = ("string", "empty", "boolean", "integer", "floating")
+
+
 def keys_in(run_keys: pd.Series, keys: set[str]) -> np.ndarray:
     """Which of `run_keys` are in `keys`, as a mask: `Series.isin` on Arrow-backed text builds
     an Arrow scalar per member of the set (1.7 s for a 160,000-key study)."""
@@ -56,10 +59,11 @@ def keys_in(run_keys: pd.Series, keys: set[str]) -> np.ndarray:
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns that mix Python types become text, which Parquet can hold."""
+    """Object columns that mix kinds of value (numbers and text, say) become text, which Parquet
+    can hold; a column of one kind (`ONE_KIND`, NumPy scalars included) stays as it is."""
     out = frame.copy()
     for column in out.columns[out.dtypes.map(lambda d: d is np.dtype(object))]:
-        if pd.api.types.infer_dtype(out[column], skipna=True) in ("string", "empty"):
+        if pd.api.types.infer_dtype(out[column], skipna=True) in ONE_KIND:
             continue
         kinds = {type(v) for v in out[column] if v is not None and v == v}
         if len(kinds) > 1:

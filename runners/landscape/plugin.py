@@ -391,10 +391,12 @@ def _ladder_index(final: np.ndarray) -> np.ndarray:
 
 
 def _point_texts(x: np.ndarray, missing: np.ndarray) -> list[str | None]:
-    """Each row of `x` as JSON text (the `x_final` column), None where `missing`. The rows are
-    finite, so the json module's C encoder writes them as `repr` would."""
-    encode = json.JSONEncoder().encode
-    return [None if gone else encode(row) for gone, row in zip(missing, x.tolist(), strict=True)]
+    """Each row of `x` as JSON text (the `x_final` column), None where `missing`: the whole
+    array in one `json.dumps` (floats as `repr` writes them), cut into rows."""
+    if not len(x):
+        return []
+    rows = json.dumps(x.tolist())[2:-2].split("], [")
+    return [None if gone else f"[{row}]" for gone, row in zip(missing, rows, strict=True)]
 
 
 def _optax_curves(run_keys: pd.Series, out) -> pd.DataFrame:
@@ -493,6 +495,20 @@ def _keras_rows(specs: list[RunSpec]) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
+@per_setting
+def run_work(spec: RunSpec) -> float:
+    """Expected cost of a run in scipy-evaluation units, for the progress bar: a vectorized
+    optax step costs ~1/500 of one (2.6e-7 s vs 1.4e-4 s measured on CPU), a scipy method
+    spends ~50 evaluations per dimension, a Keras step ~5."""
+    family = family_of(spec)
+    steps = step_budget(spec)
+    if family == "optax":
+        return steps / 500
+    if family == "scipy":
+        return min(steps + 1, 50 * spec_landscape(spec).dim)
+    return 5.0 * steps
+
+
 class LandscapeRunner:
     """Runs scipy, optax and Keras optimizers on landscapes; one row per (spec, start)."""
 
@@ -546,16 +562,8 @@ class LandscapeRunner:
                 yield [group[i] for i in members]
 
     def work(self, spec: RunSpec) -> float:
-        """Expected cost of a run in scipy-evaluation units, for the progress bar: a vectorized
-        optax step costs ~1/500 of one (2.6e-7 s vs 1.4e-4 s measured on CPU), a scipy method
-        spends ~50 evaluations per dimension, a Keras step ~5."""
-        family = family_of(spec)
-        steps = step_budget(spec)
-        if family == "optax":
-            return steps / 500
-        if family == "scipy":
-            return min(steps + 1, 50 * spec_landscape(spec).dim)
-        return 5.0 * steps
+        """Expected cost of a run, for the progress bar (see `run_work`)."""
+        return run_work(spec)
 
     def lane(self, specs: Sequence[RunSpec]) -> str:
         """Large scipy batches go to the process pool, which runs beside this process's work;

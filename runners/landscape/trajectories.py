@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from optbench.runners.landscape.common import spec_landscape
 
-from optbench.spec import RunSpec
+from optbench.spec import RunSpec, per_setting
 
 DEFAULT_STARTS = 3
 EVERY_STEP_UNTIL = 100
@@ -25,6 +25,7 @@ PREFIX = "x."
 PATH_FIELD = "_path"
 
 
+@per_setting
 def recorded_starts(spec: RunSpec) -> int:
     """How many starts of the spec's setting to record: the `trajectories` option, else 3 for
     2-D landscapes and 0 above; never for noisy instances."""
