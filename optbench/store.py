@@ -86,6 +86,16 @@ def _parts(folder: Path) -> list[Path]:
     return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
 
 
+def column_order(frames: list[pd.DataFrame]) -> list[str]:
+    """Every column of `frames`, each at its earliest position in any of them, ties by name:
+    the same order whichever part was written first (parallel lanes finish in any order)."""
+    earliest: dict[str, int] = {}
+    for frame in frames:
+        for position, name in enumerate(frame.columns):
+            earliest[name] = min(earliest.get(name, position), position)
+    return sorted(earliest, key=lambda name: (earliest[name], name))
+
+
 class ResultsStore:
     """Reads and appends the part files of one study folder."""
 
@@ -164,7 +174,7 @@ class ResultsStore:
             raise OptbenchError(
                 f"no results under {self.path}: expected {self.path / RUNS}/*.parquet"
             )
-        runs = pd.concat(frames, ignore_index=True)
+        runs = pd.concat(frames, ignore_index=True)[column_order(frames)]
         lost_curves = self._quarantined(CURVES)
         runs = one_row_per_key(runs, complete=~runs[_PART].isin(lost_curves).to_numpy())
         curve_frames = [

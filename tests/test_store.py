@@ -139,6 +139,19 @@ def test_crash_while_writing_leaves_no_half_file(tmp_path, monkeypatch):
     assert set(loaded.curves["run_key"]) == {"a" * 16}
 
 
+@pytest.mark.parametrize("momentum_first", [True, False])
+def test_column_order_does_not_depend_on_which_part_was_written_first(tmp_path, momentum_first):
+    adam = pd.DataFrame({"run_key": ["a"], "optimizer": ["adam"], "hp.learning_rate": [0.1],
+                         "hp.b1": [0.9]})  # fmt: skip
+    sgd = pd.DataFrame({"run_key": ["b"], "hp.momentum": [0.5], "optimizer": ["sgd"]})
+    for rows in [sgd, adam] if momentum_first else [adam, sgd]:
+        ResultsStore(tmp_path).write(RunResult(rows))
+    runs = load_results(tmp_path).runs
+    assert list(runs.columns) == ["run_key", "hp.momentum", "optimizer", "hp.learning_rate",
+                                  "hp.b1"]  # fmt: skip
+    assert runs.set_index("run_key").loc["b", "hp.momentum"] == 0.5
+
+
 def test_keys_in_matches_isin_on_arrow_text():
     from optbench.store import keys_in
 
