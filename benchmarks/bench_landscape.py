@@ -18,7 +18,7 @@ import jax
 import numpy as np
 import optax
 import pytest
-from optbench.runners.landscape import optax_program
+from optbench.runners.landscape import fast_trig, optax_program
 from optbench.runners.landscape.common import landscape_for, uniform_point
 
 from optbench import load_results, registry
@@ -26,6 +26,7 @@ from optbench.execute import run_study
 from optbench.study import OptimizerEntry, Study
 
 STARTS, STEPS = 256, 2000
+RASTRIGIN_RUNS, RASTRIGIN_STEPS = 4096, 200
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +154,61 @@ def test_program_over_bare_scan_ratio(benchmark, beale):
         bare_scan_over_naive=scan_over_naive,
         program_us_per_step=program / STEPS * 1e6,
         scan_us_per_step=scan / STEPS * 1e6,
+    )
+
+
+def _adam_rastrigin_call(trig: str, monkeypatch):
+    """Adam on 10-D Rastrigin, 4096 runs × 200 steps (the default study's 10-D call holds 5120
+    rows), in a program built with `trig`."""
+    rastrigin = landscape_for("rastrigin", 10, 0)
+    variant = optax_program.Variant.of("adam", {"learning_rate": 0.001})
+    branch = optax_program.Branch(("rastrigin", 10, 0), rastrigin)
+    runs = optax_program.Runs(
+        landscape=np.zeros(RASTRIGIN_RUNS, dtype=int),
+        starts=np.stack([uniform_point(rastrigin, 0, i) for i in range(RASTRIGIN_RUNS)]),
+        settings=[{"learning_rate": 0.001}] * RASTRIGIN_RUNS,
+        final=np.full(RASTRIGIN_RUNS, -1.0),
+        seeds=np.zeros(RASTRIGIN_RUNS, np.uint32),
+    )
+    programs = optax_program.Programs()
+    shape = ([variant], 0, [branch], [RASTRIGIN_RUNS], runs, RASTRIGIN_STEPS)
+
+    def call():
+        monkeypatch.setenv(fast_trig.MODE_ENV, trig)
+        return optax_program.run_starts(*shape, programs=programs)
+
+    call()
+    return call
+
+
+@pytest.mark.quick
+def test_vectorised_trig_ratio(benchmark, monkeypatch):
+    """The C library's float64 cos over the vectorised one: alone on 2**20 elements, and as
+    the optax program's time on 10-D Rastrigin (Adam, 4096 runs × 200 steps), interleaved."""
+    library = _adam_rastrigin_call("library", monkeypatch)
+    vectorised = _adam_rastrigin_call("vectorised", monkeypatch)
+    np.testing.assert_allclose(library().f, vectorised().f, rtol=1e-9)
+    x = jax.numpy.asarray(np.random.default_rng(0).uniform(-10, 10, 2**20))
+    lax_cos, fast_cos = jax.jit(jax.lax.cos), jax.jit(fast_trig.cos)
+
+    def seconds(function, rounds: int = 5) -> float:
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            jax.block_until_ready(function())
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    def ratios() -> tuple[float, float, float]:
+        element = seconds(lambda: lax_cos(x), 9) / seconds(lambda: fast_cos(x), 9)
+        program_library, program_vectorised = seconds(library), seconds(vectorised)
+        return element, program_library / program_vectorised, program_vectorised
+
+    element, program, vectorised_s = benchmark.pedantic(ratios, rounds=3)
+    benchmark.extra_info.update(
+        cos_library_over_vectorised=element,
+        rastrigin_program_library_over_vectorised=program,
+        rastrigin_program_us_per_step=vectorised_s / RASTRIGIN_STEPS * 1e6,
     )
 
 

@@ -54,7 +54,7 @@ def worker_environment(threads: int = 1) -> dict[str, str]:
         "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         "OPTBENCH_WORKERS": "1",
     }
-    for name in ("OPTBENCH_JAX_CACHE", "XDG_CACHE_HOME", "OPTBENCH_DATA"):
+    for name in ("OPTBENCH_JAX_CACHE", "XDG_CACHE_HOME", "OPTBENCH_DATA", "OPTBENCH_TRIG"):
         if name in os.environ:
             env[name] = os.environ[name]
     return env

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.extend import core as jax_core
-from optbench.runners.landscape import packed_state, program_store
+from optbench.runners.landscape import fast_trig, packed_state, program_store
 from optbench.runners.landscape.common import TARGETS, curve_grid, escape_limit
 
 from optbench import registry
@@ -166,23 +166,22 @@ def _where_rows(mask, new, old):
     return jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
 
 
-def _observed(landscape: Landscape):
+def _observed(landscape: Landscape, trig: str):
     """(x, key) → exact value, the value the optimizer sees, its gradient: noisy if the
-    landscape is a noisy instance (`Landscape.noise`), exact otherwise."""
+    landscape is a noisy instance (`Landscape.noise`), exact otherwise; float64 sin and cos
+    vectorised unless `trig` is "library"."""
     fn, noise = landscape.fn, getattr(landscape, "noise", None)
-    if noise is None:
 
-        def exact(x, key):
-            f, g = jax.value_and_grad(fn)(x)
-            return f, f, g
-
-        return jax.vmap(exact)
+    def exact(x, key):
+        f, g = jax.value_and_grad(fn)(x)
+        return f, f, g
 
     def noisy(x, key):
         seen, g = jax.value_and_grad(lambda z: noise(fn(z), z, key))(x)
         return fn(x), seen, g
 
-    return jax.vmap(noisy)
+    batched = jax.vmap(exact if noise is None else noisy)
+    return batched if trig == "library" else fast_trig.vectorised(batched)
 
 
 def run_keys(seeds: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -198,6 +197,7 @@ def _build_program(
     capacity: Sequence[int],
     steps: int,
     path_steps: Sequence[int] = (),
+    trig: str = "vectorised",
 ):
     """The jittable function of (variant, starts, hyperparameters, per-run constants).
 
@@ -211,7 +211,7 @@ def _build_program(
     output: the loop's segments also end at each p − 1, whose last step moves a live run to x_p.
     Segment ends change nothing a run computes, so the other outputs are those of no paths.
     """
-    observed = [_observed(landscape) for landscape in landscapes]
+    observed = [_observed(landscape, trig) for landscape in landscapes]
     dim = landscapes[0].dim
     axes = [state_axes(v, dim, w) for v, w in zip(variants, varying, strict=True)]
     hp_axes = [hyperparameter_axes(v, w) for v, w in zip(variants, varying, strict=True)]
@@ -316,9 +316,9 @@ def _build_program(
                 if noisy
                 else seeds
             )
-            f, seen, g = evaluate(x, keys)
-            gap = f - f_min
             running = c["end"] == RUNNING
+            f, seen, g = evaluate(_where_rows(running, x, x0), keys)
+            gap = f - f_min
             finite = jnp.isfinite(x) & jnp.isfinite(g)
             reach = jnp.max(jnp.where(finite, jnp.abs(x), jnp.inf), axis=-1)
             bad = ~jnp.isfinite(f) | ~jnp.isfinite(seen) | (reach > limit)
@@ -405,12 +405,16 @@ class Programs:
         varying = tuple(tuple(sorted(w)) for w in varying)
         key = (tuple(variants), varying, tuple(b.key for b in branches), tuple(capacity), steps)
         key = (*key, path_steps) if path_steps else key
+        trig = fast_trig.mode()
+        key = (*key, trig)
         if key in self._compiled:
             return self._compiled[key], False
-        program = self._compile(key, variants, varying, branches, capacity, steps, path_steps)
+        program = self._compile(key, variants, varying, branches, capacity, steps, path_steps, trig)
         return program, True
 
-    def _compile(self, key, variants, varying, branches, capacity, steps, path_steps) -> Program:
+    def _compile(
+        self, key, variants, varying, branches, capacity, steps, path_steps, trig
+    ) -> Program:
         landscapes = [b.landscape for b in branches]
         n, dim = sum(capacity), landscapes[0].dim
         column = jax.ShapeDtypeStruct((n,), jnp.float64)
@@ -436,7 +440,13 @@ class Programs:
             key,
             [v.plugin for v in variants] + landscapes,
             lambda: _build_program(
-                variants, [frozenset(w) for w in varying], landscapes, capacity, steps, path_steps
+                variants,
+                [frozenset(w) for w in varying],
+                landscapes,
+                capacity,
+                steps,
+                path_steps,
+                trig,
             ),
             args,
         )
