@@ -97,14 +97,15 @@ def _with_library_fallback(reduced: Callable, library: Callable) -> Callable:
     (computed only when some element needs it). Flat, in its own branch: XLA vectorises an
     elementwise loop over a short minor axis (a 10-D run's coordinates) about half as well."""
 
+    def big(flat):
+        return jnp.isfinite(flat) & (jnp.abs(flat) >= REDUCTION_LIMIT)
+
     def mixed(flat):
-        big = jnp.isfinite(flat) & (jnp.abs(flat) >= REDUCTION_LIMIT)
-        return jnp.where(big, library(jnp.where(big, flat, 0.0)), reduced(flat))
+        return jnp.where(big(flat), library(jnp.where(big(flat), flat, 0.0)), reduced(flat))
 
     def fn(x):
         flat = x.reshape(-1)
-        any_big = jnp.any(jnp.isfinite(flat) & (jnp.abs(flat) >= REDUCTION_LIMIT))
-        return lax.cond(any_big, mixed, reduced, flat).reshape(x.shape)
+        return lax.cond(jnp.any(big(flat)), mixed, reduced, flat).reshape(x.shape)
 
     return fn
 
