@@ -34,16 +34,21 @@ def beale():
     return landscape_for("beale", None, 0)
 
 
+def _runs(landscape, count: int, learning_rate: float) -> optax_program.Runs:
+    """`count` seeded uniform starts on one landscape, one learning rate, no target."""
+    return optax_program.Runs(
+        landscape=np.zeros(count, dtype=int),
+        starts=np.stack([uniform_point(landscape, 0, i) for i in range(count)]),
+        settings=[{"learning_rate": learning_rate}] * count,
+        final=np.full(count, -1.0),
+        seeds=np.zeros(count, np.uint32),
+    )
+
+
 def _adam_call(beale):
     variant = optax_program.Variant.of("adam", {"learning_rate": 0.01})
     branch = optax_program.Branch(("beale", None, 0), beale)
-    runs = optax_program.Runs(
-        landscape=np.zeros(STARTS, dtype=int),
-        starts=np.stack([uniform_point(beale, 0, i) for i in range(STARTS)]),
-        settings=[{"learning_rate": 0.01}] * STARTS,
-        final=np.full(STARTS, -1.0),
-        seeds=np.zeros(STARTS, np.uint32),
-    )
+    runs = _runs(beale, STARTS, 0.01)
     return lambda: optax_program.run_starts([variant], 0, [branch], [STARTS], runs, STEPS)
 
 
@@ -163,13 +168,7 @@ def _adam_rastrigin_call(trig: str, monkeypatch):
     rastrigin = landscape_for("rastrigin", 10, 0)
     variant = optax_program.Variant.of("adam", {"learning_rate": 0.001})
     branch = optax_program.Branch(("rastrigin", 10, 0), rastrigin)
-    runs = optax_program.Runs(
-        landscape=np.zeros(RASTRIGIN_RUNS, dtype=int),
-        starts=np.stack([uniform_point(rastrigin, 0, i) for i in range(RASTRIGIN_RUNS)]),
-        settings=[{"learning_rate": 0.001}] * RASTRIGIN_RUNS,
-        final=np.full(RASTRIGIN_RUNS, -1.0),
-        seeds=np.zeros(RASTRIGIN_RUNS, np.uint32),
-    )
+    runs = _runs(rastrigin, RASTRIGIN_RUNS, 0.001)
     programs = optax_program.Programs()
     shape = ([variant], 0, [branch], [RASTRIGIN_RUNS], runs, RASTRIGIN_STEPS)
 
