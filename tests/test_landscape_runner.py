@@ -11,7 +11,12 @@ import optax
 import pandas as pd
 import pytest
 from optbench.runners.landscape import optax_program
-from optbench.runners.landscape.common import spec_landscape, start_point
+from optbench.runners.landscape.common import (
+    SAMPLER_CHUNK,
+    spec_landscape,
+    start_point,
+    unit_points,
+)
 from optbench.runners.landscape.plugin import LandscapeRunner
 
 from optbench import registry, rollup
@@ -166,6 +171,19 @@ def test_starts_are_paired_across_optimizers():
     for a, b in zip(one, other, strict=True):
         np.testing.assert_array_equal(start_point(landscape, a), start_point(landscape, b))
     assert not np.array_equal(start_point(landscape, one[0]), start_point(landscape, one[1]))
+
+
+def test_start_points_do_not_depend_on_the_batch_they_are_drawn_in():
+    starts = np.arange(3, 3 + 2 * SAMPLER_CHUNK + 5)
+    together = unit_points(7, starts, 3)
+    assert together.shape == (len(starts), 3)
+    assert ((together >= 0) & (together < 1)).all()
+    for start in (3, 3 + SAMPLER_CHUNK, int(starts[-1])):
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.key(7), start), 0)
+        alone = jax.random.uniform(key, (3,), jnp.float64)
+        np.testing.assert_array_equal(together[start - 3], alone)
+    np.testing.assert_array_equal(unit_points(7, starts[::-1], 3), together[::-1])
+    assert unit_points(7, [], 3).shape == (0, 3)
 
 
 def test_vectorized_path_matches_a_plain_loop(runner):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from conftest import LANDSCAPE_CASES, uniform_points
 from jax import lax
-from optbench.runners.landscape import derivatives, numpy_code
+from optbench.runners.landscape import derivatives, jaxpr_walk, numpy_code
 from optbench.runners.landscape.common import landscape_for
 
 from optbench.contracts import Landscape
@@ -131,6 +131,35 @@ def test_a_derivative_without_a_translation_is_not_translated_again(monkeypatch,
     again = derivatives.Derivative(_erf_landscape(), "grad")(x)
     assert len(tries) == 1, "the failed translation is remembered in the program store"
     np.testing.assert_array_equal(first, again)
+
+
+def _bits(value) -> np.ndarray:
+    array = np.ascontiguousarray(value).reshape(-1)
+    return array.view(np.uint8) if array.dtype.kind == "f" else array
+
+
+@pytest.mark.parametrize(("name", "dim", "instance"), [c for c in LANDSCAPE_CASES if c[2] == 1])
+def test_constants_folded_by_numpy_are_xla_s_to_the_bit(monkeypatch, name, dim, instance):
+    landscape = landscape_for(name, dim, instance)
+    numpy_fold, checked = jaxpr_walk._numpy_fold, []
+
+    def compared(eqn, values):
+        ours = numpy_fold(eqn, values)
+        if ours is not None:
+            theirs = eqn.primitive.bind(*values, **eqn.params)
+            theirs = theirs if eqn.primitive.multiple_results else [theirs]
+            for mine, xla in zip(ours, theirs, strict=True):
+                xla = np.asarray(xla)
+                mine = np.asarray(mine, dtype=xla.dtype)
+                assert mine.shape == xla.shape, eqn
+                np.testing.assert_array_equal(_bits(mine), _bits(xla), err_msg=str(eqn))
+            checked.append(eqn.primitive.name)
+        return ours
+
+    monkeypatch.setattr(jaxpr_walk, "_numpy_fold", compared)
+    for make, arity in derivatives.TRANSLATED.values():
+        numpy_code.translate(make(landscape.fn), *[np.zeros(landscape.dim)] * arity)
+    assert {"iota", "broadcast_in_dim"} <= set(checked)
 
 
 def test_instances_and_kinds_have_their_own_stored_code():

@@ -22,6 +22,7 @@ DIVERGENCE_FACTOR = 1e6
 TARGETS = tuple(10.0**k for k in range(1, -9, -1))
 FIXED_BUDGETS = (10, 100, 1000)
 CURVE_POINTS = 12
+SAMPLER_CHUNK = 64
 
 
 def target_label(target: float) -> str:
@@ -58,9 +59,19 @@ def _unit_points(seed: jax.Array, starts: jax.Array, dim: int, restart: jax.Arra
 
 
 def unit_points(seed: int, starts: Sequence[int], dim: int, restart: int = 0) -> np.ndarray:
-    """Uniform [0, 1)^dim points, row i from (seed, starts[i], restart), whatever the batch."""
+    """Uniform [0, 1)^dim points, row i from (seed, starts[i], restart), whatever the batch.
+
+    Drawn `SAMPLER_CHUNK` starts a call (the tail padded), so the sampler compiles once per
+    dimension instead of once per batch size (0.3-0.7 s each on 2 cores).
+    """
     starts = np.asarray(starts, dtype=np.int64)
-    return np.asarray(_unit_points(np.int64(seed), starts, dim, np.int64(restart)))
+    padded = np.zeros(-(-len(starts) // SAMPLER_CHUNK) * SAMPLER_CHUNK, np.int64)
+    padded[: len(starts)] = starts
+    chunks = [
+        np.asarray(_unit_points(np.int64(seed), chunk, dim, np.int64(restart)))
+        for chunk in padded.reshape(-1, SAMPLER_CHUNK)
+    ]
+    return np.concatenate(chunks)[: len(starts)] if chunks else np.empty((0, dim))
 
 
 def uniform_points(landscape: Landscape, seed: int, starts: Sequence[int], restart: int = 0):

@@ -19,13 +19,9 @@ import jax
 import numpy as np
 from jax.extend import core
 from optbench.runners.landscape import jaxpr_walk
-from optbench.runners.landscape.jaxpr_walk import INLINED
+from optbench.runners.landscape.jaxpr_walk import INLINED, Untranslatable
 
 FUNCTION = "f"
-
-
-class Untranslatable(Exception):
-    """The jaxpr holds something this module does not write out."""
 
 
 UNARY = {

@@ -25,7 +25,12 @@ import jax
 import numpy as np
 from jax.extend import core
 from optbench.runners.landscape import jaxpr_walk
-from optbench.runners.landscape.jaxpr_walk import INLINED
+from optbench.runners.landscape.jaxpr_walk import (
+    INLINED,
+    STRUCTURAL,
+    Untranslatable,
+    structural,
+)
 
 FUNCTION = "f"
 MAX_LINES = 4000
@@ -67,12 +72,6 @@ FLOAT_ONLY = {"div", "pow", "atan2", "rem", "nextafter", *UNARY} - {"neg", "abs"
 REDUCTIONS = {"reduce_sum": " + ", "reduce_prod": " * ", "reduce_and": " & ", "reduce_or": " | "}
 EXTREMA = {"reduce_max": "_max", "reduce_min": "_min"}
 IDENTITY = {"reduce_sum": 0, "reduce_prod": 1, "reduce_and": True, "reduce_or": False}
-STRUCTURAL = ("reshape", "squeeze", "expand_dims", "broadcast_in_dim", "slice", "transpose",
-              "concatenate", "stack", "pad", "rev", "split", "copy", "copy_p")  # fmt: skip
-
-
-class Untranslatable(Exception):
-    """The jaxpr holds something this module does not write out."""
 
 
 def literal(value: Any) -> str:
@@ -296,54 +295,6 @@ class Writer:
             ]
             out[index] = self.emit(" + ".join(terms)) if terms else "0.0"
         return out.reshape(shape)
-
-
-def structural(name: str, ins: list[np.ndarray], params: dict, shape: tuple) -> list[np.ndarray]:
-    """Primitives that only move elements: the same NumPy operation on the name arrays."""
-    x = ins[0]
-    if name in ("copy", "copy_p"):
-        return [x]
-    if name == "reshape":
-        if params.get("dimensions") is not None:
-            raise Untranslatable("reshape with dimensions")
-        return [x.reshape(shape)]
-    if name in ("squeeze", "expand_dims"):
-        return [x.reshape(shape)]
-    if name == "broadcast_in_dim":
-        expanded = [1] * len(shape)
-        for i, d in enumerate(params["broadcast_dimensions"]):
-            expanded[d] = x.shape[i]
-        return [np.broadcast_to(x.reshape(expanded), shape)]
-    if name == "slice":
-        strides = params["strides"] or (1,) * x.ndim
-        window = zip(params["start_indices"], params["limit_indices"], strides, strict=True)
-        return [x[tuple(slice(a, b, s) for a, b, s in window)]]
-    if name == "transpose":
-        return [np.transpose(x, params["permutation"])]
-    if name == "concatenate":
-        return [np.concatenate(ins, axis=params["dimension"])]
-    if name == "stack":
-        return [np.stack(ins, axis=params["axis"])]
-    if name == "rev":
-        return [np.flip(x, tuple(params["dimensions"]))]
-    if name == "split":
-        cuts = np.cumsum(params["sizes"])[:-1].tolist()
-        return list(np.split(x, cuts, axis=params["axis"]))
-    return [pad(x, ins[1].reshape(()).item(), params["padding_config"], shape)]
-
-
-def pad(x: np.ndarray, value: str, config: Sequence, shape: tuple) -> np.ndarray:
-    """`lax.pad`: `x` spread by the interior padding among padding values, negative edges
-    cropped."""
-    full, placed, cropped = [], [], []
-    for n, (low, high, interior) in zip(x.shape, config, strict=True):
-        spread = n + (n - 1) * interior if n else 0
-        full.append(max(low, 0) + spread + max(high, 0))
-        placed.append(slice(max(low, 0), max(low, 0) + spread, interior + 1))
-        cropped.append(slice(max(-low, 0), full[-1] - max(-high, 0)))
-    out = np.full(full, value, dtype=object)
-    out[tuple(placed)] = x
-    return out[tuple(cropped)].reshape(shape)
 
 
 def _is_literal(text: str) -> bool:
