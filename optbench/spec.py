@@ -113,21 +113,28 @@ class RunSpec:
 
     def copies(self, seeds: Iterable[int], starts: int) -> list[RunSpec]:
         """This run setting at each seed × start (0 … starts-1), keys included: a study makes
-        10⁵ of these, so the setting is checked and its key text built once, not per copy."""
+        10⁵ of these, so the setting is checked and its key text built and hashed once (each
+        key goes on from a copy of the hash of the text before the seed), not per copy."""
         head, middle, tail = _key_text(
             self.runner, self.problem, self.optimizer, self.hyperparameters, self.budget,
             self.target, self.options,
         )  # fmt: skip
         fields = {name: self.__dict__[name] for name in FIELDS}
         fields["setting"] = SETTING_JOIN.join((head, middle, tail))
+        before_seed = hashlib.sha256(head.encode())
         copies = []
         for seed in seeds:
             _check_count("seed", seed)
+            before_start = before_seed.copy()
+            before_start.update(f"{seed}{middle}".encode())
             for start in range(starts):
+                digest = before_start.copy()
+                digest.update(f"{start}{tail}".encode())
                 copy = object.__new__(RunSpec)
-                key = _hash(f"{head}{seed}{middle}{start}{tail}")
                 object.__setattr__(
-                    copy, "__dict__", fields | {"seed": seed, "start": start, "key": key}
+                    copy,
+                    "__dict__",
+                    fields | {"seed": seed, "start": start, "key": digest.hexdigest()[:16]},
                 )
                 copies.append(copy)
         return copies
