@@ -141,9 +141,12 @@ def folded(eqn: Any, known: dict[Any, np.ndarray]) -> list[np.ndarray | None] | 
     if not all(isinstance(v, core.Literal) or v in known for v in eqn.invars):
         return None
     raw = [v.val if isinstance(v, core.Literal) else known[v] for v in eqn.invars]
-    values = [np.asarray(x, dtype=v.aval.dtype) for x, v in zip(raw, eqn.invars, strict=True)]
-    with np.errstate(all="ignore"):
-        outs = _numpy_fold(eqn, values)
+    try:
+        values = [np.asarray(x, dtype=v.aval.dtype) for x, v in zip(raw, eqn.invars, strict=True)]
+        with np.errstate(all="ignore"):
+            outs = _numpy_fold(eqn, values)
+    except (TypeError, ValueError, IndexError):  # float0, np.choose past 32 cases: JAX's turn
+        outs = None
     shapes = [tuple(var.aval.shape) for var in eqn.outvars]
     if outs is None or [np.shape(out) for out in outs] != shapes:
         try:
