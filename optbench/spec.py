@@ -134,7 +134,7 @@ class RunSpec:
                 object.__setattr__(
                     copy,
                     "__dict__",
-                    fields | {"seed": seed, "start": start, "key": digest.hexdigest()[:16]},
+                    fields | {"seed": seed, "start": start, "key": _key_of(digest)},
                 )
                 copies.append(copy)
         return copies
@@ -187,7 +187,12 @@ def _check_count(name: str, value: Any) -> None:
 
 
 def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _key_of(hashlib.sha256(text.encode()))
+
+
+def _key_of(digest: Any) -> str:
+    """A run key: the first 16 hex digits of the sha256 of its canonical text."""
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=4096)

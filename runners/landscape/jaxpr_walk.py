@@ -100,12 +100,11 @@ def _numpy_fold(eqn: Any, values: list[np.ndarray]) -> list[np.ndarray] | None:
     the bit (moves, integer arithmetic, float +, -, *), else None. Not division: XLA CPU's
     float division of a matrix by a row differs from IEEE's in the last bit."""
     name, params = eqn.primitive.name, eqn.params
-    avals = [v.aval for v in eqn.outvars]
     kinds = {np.dtype(v.aval.dtype).kind for v in eqn.invars}
     integral = kinds <= {"b", "i", "u"}
     if name in STRUCTURAL:
         try:
-            return structural(name, values, params, avals[0].shape)
+            return structural(name, values, params, eqn.outvars[0].aval.shape)
         except Untranslatable:
             return None
     if name in EXACT:
