@@ -139,7 +139,7 @@ def test_program_over_bare_scan_ratio(benchmark, beale):
     256 runs × 2000 steps, back to back; also over the naive loop, and the bare scan's own
     speed-up over the naive loop, the ceiling of that ratio. At 256 runs a step is dispatch:
     about 29 XLA kernels against the bare scan's 10 (per-step targets, divergence, the box,
-    stopped runs held); the program with none of that bookkeeping was 1.31× the bare scan."""
+    stopped runs held); the same program with none of that bookkeeping is 1.12× the bare scan."""
     call, bare, loop = _adam_call(beale), _bare_scan(beale), _naive_adam_loop(beale)
     call()
 
