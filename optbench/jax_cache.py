@@ -9,6 +9,10 @@ where its fusion decisions allow, and those decisions depend on the whole progra
 run gave different last bits alone and beside other landscapes (#15). Capping the instruction
 set at AVX (`--xla_cpu_max_isa=AVX`, which has no FMA) makes every elementwise result the
 correctly rounded IEEE one whatever shares the program (and the same on any x86 CPU with AVX).
+XLA CPU also hands some reductions and products of large enough arrays to YNNPACK, whose order
+of summation depends on the array's size: a 10-D run's value then differed in the last bit
+between 16 and 4096 rows of one program. `LAYOUT_INDEPENDENT` turns those fusions off for the
+programs that batch runs.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ ISA = "AVX"
 OFF = {"0", "off", "false", "no", "none", ""}
 
 _enabled: Path | None = None
+
+LAYOUT_INDEPENDENT = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 
 def cache_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> Path | None:

@@ -1,5 +1,6 @@
 """A run key gives one result whatever shares its program (#15 item 11): Adam on Beale alone and
-in `suite:2d` (another program, other slices) agree in every column to the last bit."""
+in `suite:2d` (another program, other slices) agree in every column to the last bit, and a
+10-D run alone and among thousands of rows (where XLA CPU would hand sums to YNNPACK)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
+import pytest
+from optbench.runners.landscape import optax_program
+from optbench.runners.landscape.common import landscape_for, uniform_points
 
 SCRIPT = """
 import sys
@@ -41,3 +46,29 @@ def test_beale_alone_and_beside_other_landscapes_gives_identical_rows(tmp_path):
     assert all(shared[c].isna().all() for c in others), others
     assert {"f_final", "x_final", "gap_at.100", "steps_to.1e0"} <= set(alone.columns)
     pd.testing.assert_frame_equal(alone, shared[alone.columns], check_exact=True)
+
+
+def _zakharov_runs(count: int) -> optax_program.BatchOutput:
+    """Adam on 10-D Zakharov, instance 1 (rotated: a product and sums), `count` rows, 100 steps."""
+    landscape = landscape_for("zakharov", 10, 1)
+    runs = optax_program.Runs(
+        landscape=np.zeros(count, int),
+        starts=uniform_points(landscape, 0, range(count)),
+        settings=[{"learning_rate": 0.01}] * count,
+        final=np.full(count, -1.0),
+        seeds=np.zeros(count, np.uint32),
+    )
+    variant = optax_program.Variant.of("adam", {"learning_rate": 0.01})
+    branch = optax_program.Branch(("zakharov", 10, 1), landscape)
+    return optax_program.run_starts([variant], 0, [branch], [count], runs, 100)
+
+
+@pytest.fixture(scope="module")
+def alone_and_among():
+    return _zakharov_runs(8), _zakharov_runs(2048)
+
+
+@pytest.mark.parametrize("field", ["x", "f", "status", "stop", "hits", "curve"])
+def test_a_10d_run_alone_and_among_2048_rows_gives_identical_numbers(alone_and_among, field):
+    alone, among = alone_and_among
+    np.testing.assert_array_equal(getattr(alone, field), getattr(among, field)[:8])

@@ -118,8 +118,9 @@ def save(stem: str, exported: jax.export.Exported) -> None:
 
 def compiled(key: tuple, plugins: Iterable[object], build: Callable[[], Callable], args: tuple):
     """The jitted `build()` compiled for `args` (shape structs): its export loaded from the store
-    when there, else traced, exported and stored. Once per process: lanes asking for one program
-    at the same time wait for a single compilation."""
+    when there, else traced, exported and stored; on CPU without YNNPACK fusions, so a run's
+    numbers do not depend on how many runs share the program. Once per process: lanes asking
+    for one program at the same time wait for a single compilation."""
     stem = digest(key, plugins)
     with _GUARD:
         lock = _LOCKS.setdefault(stem, threading.Lock())
@@ -132,7 +133,9 @@ def compiled(key: tuple, plugins: Iterable[object], build: Callable[[], Callable
                 LOADS["traced"] += 1
             else:
                 LOADS["loaded"] += 1
-            _COMPILED[stem] = jax.jit(exported.call).lower(*args).compile()
+            options = jax_cache.LAYOUT_INDEPENDENT if jax.default_backend() == "cpu" else {}
+            lowered = jax.jit(exported.call).lower(*args)
+            _COMPILED[stem] = lowered.compile(compiler_options=options)
         return _COMPILED[stem]
 
 
