@@ -320,10 +320,10 @@ def _build_program(
             f, seen, g = evaluate(_where_rows(running, x, x0), keys)
             gap = f - f_min
             finite = jnp.isfinite(x) & jnp.isfinite(g)
-            escaped = jnp.any(~finite | (jnp.abs(x) > limit[:, None]), axis=-1)
-            bad = ~jnp.isfinite(f) | ~jnp.isfinite(seen) | escaped
+            reach = jnp.max(jnp.where(finite, jnp.abs(x), jnp.inf), axis=-1)
+            bad = ~jnp.isfinite(f) | ~jnp.isfinite(seen) | (reach > limit)
             live = running & ~bad
-            inside = live & jnp.all((lower - x <= 0) & (x - upper <= 0), axis=-1)
+            inside = live & (jnp.max(jnp.maximum(lower - x, x - upper), axis=-1) <= 0)
             hits, next_target = record_hits(i, inside & (gap <= c["next"]), gap, c)
             reached = inside & (gap <= final)
             last = i == steps
