@@ -172,9 +172,9 @@ STUDY_ROWS, STUDY_STEPS = 5120, 200
 def test_study_sized_program(benchmark, rounds):
     """One call of the default study's 10-D program shape: Adam on every scalable landscape at
     dim 10, instance 1 (shifted and rotated), `STUDY_ROWS` shared evenly in one slice per
-    landscape, 200 steps. Its step time is element work, not dispatch: bookkeeping that XLA CPU
-    compiles badly at this size (a float max over a row sent to YNNPACK took 13% of it) shows
-    here, not at 256 rows."""
+    landscape, 200 steps. Its step time is element work, not dispatch: code that XLA CPU
+    compiles badly only at this size (a YNNPACK reduce took 13% of it before programs were
+    compiled without YNNPACK) shows here, not at 256 rows."""
     names = [text.split(":")[0] for text in suites.expand("suite:nd-10")]
     landscapes = [landscape_for(name, 10, 1) for name in names]
     per = STUDY_ROWS // len(landscapes)
