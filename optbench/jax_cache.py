@@ -9,10 +9,10 @@ where its fusion decisions allow, and those decisions depend on the whole progra
 run gave different last bits alone and beside other landscapes (#15). Capping the instruction
 set at AVX (`--xla_cpu_max_isa=AVX`, which has no FMA) makes every elementwise result the
 correctly rounded IEEE one whatever shares the program (and the same on any x86 CPU with AVX).
-XLA CPU also hands some reductions and products of large enough arrays to YNNPACK, whose order
-of summation depends on the array's size: a 10-D run's value then differed in the last bit
-between 16 and 4096 rows of one program. `LAYOUT_INDEPENDENT` turns those fusions off for the
-programs that batch runs.
+XLA CPU also hands reductions, products and elementwise work of large enough arrays to
+YNNPACK, whose results depend on the array's size: a 10-D run's value then differed in the last
+bit between 16 and 4096 rows of one program. `LAYOUT_INDEPENDENT` turns those fusions off for
+the programs that batch runs.
 """
 
 from __future__ import annotations
